@@ -1,0 +1,50 @@
+# Watchfloor: `make run` runs the system on the local stack, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup lint typecheck unit integration stack-up stack-down bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Watchfloor needs Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+## setup: the Python environment plus every artifact the local stack needs (downloads once per machine).
+setup: $(STAMP)
+	$(BIN)/watchfloor stack fetch
+
+run: setup
+	$(BIN)/watchfloor smoke
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -m "not integration" tests/unit
+
+integration: setup
+	$(BIN)/pytest -m integration tests/integration
+
+test: lint typecheck unit integration
+
+stack-up: setup
+	$(BIN)/watchfloor stack up
+
+stack-down: $(STAMP)
+	$(BIN)/watchfloor stack down
+
+bench: setup
+	$(BIN)/python bench/stack.py
+	$(BIN)/python bench/smoke.py
+
+clean: stack-down
+	rm -rf .state $(VENV)

@@ -1,0 +1,19 @@
+"""``watchfloor``: the one command-line entry point, with a subcommand per job."""
+
+from __future__ import annotations
+
+import typer
+
+from connectors.cli import smoke, stack
+
+app = typer.Typer(
+    help="Watchfloor: always-on news monitoring for geopolitical events.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(stack.app, name="stack")
+app.command(name="smoke")(smoke.smoke)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,189 @@
+"""Read Kafka in a Beam streaming pipeline: a splittable DoFn over kafka-python, one restriction a partition.
+
+Why not Beam's ``ReadFromKafka``: it is Java KafkaIO behind an expansion-service jar that Beam downloads
+at run time, and no matching jar is served here (docs/adr/0001-streaming-runner.md). This source is
+plain Python, so it runs unchanged on Prism, Flink and Dataflow.
+
+Each partition is one element with an unbounded ``OffsetRange``; a ``process`` call polls once, claims
+each record's offset, and defers the remainder, which lets the runner checkpoint between polls. The
+watermark is the newest record timestamp seen, and follows wall-clock (less ``idle_lag``) while a
+partition is idle so that event-time timers downstream keep firing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
+from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
+from apache_beam.pvalue import PBegin, PCollection
+from apache_beam.transforms.core import RestrictionProvider
+from apache_beam.transforms.window import TimestampedValue
+from apache_beam.utils.timestamp import Duration, Timestamp
+from kafka import KafkaConsumer, TopicPartition
+
+_UNBOUNDED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    @property
+    def origin(self) -> str:
+        return f"{self.topic}/{self.partition}@{self.offset}"
+
+
+@dataclass(frozen=True)
+class PartitionStart:
+    topic: str
+    partition: int
+    offset: int
+
+
+def discover_partitions(bootstrap: str, topics: Iterable[str], group_id: str | None) -> list[PartitionStart]:
+    """Every partition of ``topics`` with where to start: the group's committed offset, else the beginning."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        missing = [t for t in topics if not any(tp.topic == t for tp in tps)]
+        if missing:
+            raise ValueError(f"Kafka topics not found: {missing}")
+        beginning = consumer.beginning_offsets(tps)
+        starts = []
+        for tp in tps:
+            committed = consumer.committed(tp) if group_id else None
+            starts.append(
+                PartitionStart(tp.topic, tp.partition, committed if committed is not None else beginning[tp])
+            )
+        return starts
+    finally:
+        consumer.close()
+
+
+class _PartitionRestrictions(RestrictionProvider):
+    def initial_restriction(self, element: PartitionStart) -> OffsetRange:
+        return OffsetRange(element.offset, _UNBOUNDED)
+
+    def create_tracker(self, restriction: OffsetRange) -> OffsetRestrictionTracker:
+        return OffsetRestrictionTracker(restriction)
+
+    def restriction_size(self, element: PartitionStart, restriction: OffsetRange) -> int:
+        return 1
+
+
+class _ReadPartitionFn(beam.DoFn):
+    def __init__(self, bootstrap: str, max_records: int, poll_timeout_ms: int, idle_lag_s: float) -> None:
+        self._bootstrap = bootstrap
+        self._max_records = max_records
+        self._poll_timeout_ms = poll_timeout_ms
+        self._idle_lag = Duration(seconds=idle_lag_s)
+        self._consumers: dict[TopicPartition, KafkaConsumer] = {}
+
+    def setup(self) -> None:
+        self._consumers = {}
+
+    def teardown(self) -> None:
+        for consumer in self._consumers.values():
+            consumer.close()
+        self._consumers = {}
+
+    def _consumer(self, tp: TopicPartition) -> KafkaConsumer:
+        consumer = self._consumers.get(tp)
+        if consumer is None:
+            consumer = KafkaConsumer(
+                bootstrap_servers=self._bootstrap,
+                group_id=None,
+                enable_auto_commit=False,
+                max_poll_records=self._max_records,
+                isolation_level="read_committed",
+            )
+            consumer.assign([tp])
+            self._consumers[tp] = consumer
+        return consumer
+
+    @beam.DoFn.unbounded_per_element()  # type: ignore[untyped-decorator]
+    def process(
+        self,
+        element: PartitionStart,
+        tracker: Any = beam.DoFn.RestrictionParam(_PartitionRestrictions()),
+        watermark: Any = beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider()),
+    ) -> Iterator[Any]:
+        tp = TopicPartition(element.topic, element.partition)
+        consumer = self._consumer(tp)
+        start = tracker.current_restriction().start
+        if consumer.position(tp) != start:
+            consumer.seek(tp, start)
+        records = consumer.poll(timeout_ms=self._poll_timeout_ms).get(tp, [])
+        stopped = False
+        for rec in records:
+            if not tracker.try_claim(rec.offset):
+                stopped = True  # the runner split the restriction here; the rest belongs to the residual
+                break
+            ts = Timestamp.of(rec.timestamp / 1000.0)
+            _advance(watermark, ts)
+            yield TimestampedValue(
+                KafkaRecord(
+                    rec.topic,
+                    rec.partition,
+                    rec.offset,
+                    rec.key,
+                    rec.value,
+                    rec.timestamp,
+                    tuple((k, bytes(v)) for k, v in (rec.headers or ())),
+                ),
+                ts,
+            )
+        if not stopped:
+            if not records:
+                _advance(watermark, Timestamp.now() - self._idle_lag)
+            tracker.defer_remainder(Duration(seconds=0) if records else Duration(seconds=0.2))
+
+
+def _advance(estimator: ManualWatermarkEstimator, ts: Timestamp) -> None:
+    current = estimator.current_watermark()
+    if current is None or ts > current:
+        estimator.set_watermark(ts)
+
+
+class ReadFromKafka(beam.PTransform[PBegin, PCollection[Any]]):
+    """Unbounded ``PCollection[KafkaRecord]`` from every partition of ``topics``.
+
+    Starts at ``group_id``'s committed offsets (the beginning where there are none); committing is the
+    job of a downstream step that knows the write succeeded, never of this source.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: list[str],
+        *,
+        group_id: str | None = None,
+        max_records: int = 500,
+        poll_timeout_ms: int = 100,
+        idle_lag_s: float = 2.0,
+    ) -> None:
+        super().__init__()
+        self._bootstrap = bootstrap
+        self._topics = topics
+        self._group_id = group_id
+        self._fn = _ReadPartitionFn(bootstrap, max_records, poll_timeout_ms, idle_lag_s)
+
+    def expand(self, pbegin: PBegin) -> PCollection[Any]:
+        bootstrap, topics, group_id = self._bootstrap, self._topics, self._group_id
+        return (
+            pbegin
+            | "Impulse" >> beam.Impulse()
+            | "DiscoverPartitions" >> beam.FlatMap(lambda _: discover_partitions(bootstrap, topics, group_id))
+            | "SpreadPartitions" >> beam.Reshuffle()
+            | "ReadPartitions" >> beam.ParDo(self._fn)
+        )

@@ -1,0 +1,1 @@
+"""Watchfloor's streaming pipeline: pure transforms and one composition root for Beam."""

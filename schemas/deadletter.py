@@ -1,0 +1,30 @@
+"""The dead-letter record: every input Watchfloor could not process, with the reason, never dropped."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+MAX_PAYLOAD_CHARS = 64_000
+
+
+class DeadLetter(BaseModel):
+    """One rejected input. ``origin`` says where it came from (topic/partition/offset, feed id, doc id)."""
+
+    stage: str = Field(description="The step that rejected it, e.g. DecodeItems or WriteArticles.")
+    reason: str = Field(description="Why, readable by an operator.")
+    origin: str
+    payload: str = Field(description="The input as text (truncated to MAX_PAYLOAD_CHARS).")
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def key(self) -> str:
+        """Deterministic per (stage, origin): a replayed failure overwrites, it does not pile up."""
+        return hashlib.sha256(f"{self.stage}\x00{self.origin}".encode()).hexdigest()[:32]
+
+    @classmethod
+    def of(cls, stage: str, reason: str, origin: str, payload: bytes | str | None) -> DeadLetter:
+        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else (payload or "")
+        return cls(stage=stage, reason=reason, origin=origin, payload=text[:MAX_PAYLOAD_CHARS])

@@ -1,0 +1,68 @@
+"""Typed settings, read once from the environment (prefix ``WATCHFLOOR_``).
+
+Everything configurable lives here so that the CLI, the stack, the pipeline and the tests agree on
+ports, paths and names without passing strings around.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Versions are part of the contract between the stack and the code that talks to it; see
+# docs/adr/0001-streaming-runner.md for why these.
+KAFKA_VERSION = "4.4.0"
+ELASTICSEARCH_VERSION = "9.3.2"
+BEAM_VERSION = "2.70.0"
+
+
+def _default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "watchfloor"
+
+
+class StackSettings(BaseSettings):
+    """Where the local stack lives and which loopback ports it binds."""
+
+    model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_", extra="ignore")
+
+    state_dir: Path = Field(
+        default=Path(".state"), description="Pid files, logs and service data (git-ignored)."
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir, description="Downloaded artifacts, shared by clones."
+    )
+    kafka_port: int = Field(default=9092, description="Kafka client listener on 127.0.0.1.")
+    kafka_controller_port: int = Field(default=9093, description="KRaft controller listener on 127.0.0.1.")
+    kafka_heap_mb: int = Field(default=512, le=512)
+    es_port: int = Field(default=9200, description="Elasticsearch HTTP port on 127.0.0.1.")
+    es_transport_port: int = Field(default=9300)
+    es_heap_mb: int = Field(default=768, le=1024)
+    es_user: str = Field(
+        default="watchfloor", description="Unprivileged user Elasticsearch runs as when we are root."
+    )
+    java_home: Path | None = Field(
+        default=None, description="JDK for Kafka (17+); default: the java on PATH."
+    )
+    es_java_home: Path | None = Field(
+        default=None, description="JDK 21+ for Elasticsearch; default: newest found."
+    )
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def es_url(self) -> str:
+        return f"http://127.0.0.1:{self.es_port}"
+
+    @property
+    def prism_binary(self) -> Path:
+        return self.cache_dir / "bin" / f"prism-{BEAM_VERSION}"
+
+    def resolved(self) -> StackSettings:
+        """Absolute paths, so that background processes do not depend on the caller's cwd."""
+        return self.model_copy(
+            update={"state_dir": self.state_dir.resolve(), "cache_dir": self.cache_dir.expanduser().resolve()}
+        )

@@ -106,6 +106,8 @@ class _ReadPartitionFn(beam.DoFn):
                 enable_auto_commit=False,
                 max_poll_records=self._max_records,
                 isolation_level="read_committed",
+                # If retention deleted what we asked for, resume at the oldest record left, never at the end.
+                auto_offset_reset="earliest",
             )
             consumer.assign([tp])
             self._consumers[tp] = consumer

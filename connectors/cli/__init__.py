@@ -10,6 +10,7 @@ app = typer.Typer(
     help="Watchfloor: always-on news monitoring for geopolitical events.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
 app.add_typer(stack.app, name="stack")
 app.command(name="smoke")(smoke.smoke)

@@ -70,12 +70,26 @@ def discover_partitions(bootstrap: str, topics: Iterable[str], group_id: str | N
         consumer.close()
 
 
+class PartitionOffsetTracker(OffsetRestrictionTracker):
+    """Offsets of one partition, split only at checkpoints.
+
+    A dynamic split of ``[start, 2**63)`` at a fraction lands at an offset far past the log end, whose
+    reader would then seek out of range; a partition is read in order by one reader anyway, so only
+    the runner's checkpoint split (fraction 0, after ``defer_remainder``) is accepted.
+    """
+
+    def try_split(self, fraction_of_remainder: float) -> tuple[OffsetRange, OffsetRange] | None:
+        if fraction_of_remainder > 0:
+            return None
+        return super().try_split(fraction_of_remainder)
+
+
 class _PartitionRestrictions(RestrictionProvider):
     def initial_restriction(self, element: PartitionStart) -> OffsetRange:
         return OffsetRange(element.offset, _UNBOUNDED)
 
-    def create_tracker(self, restriction: OffsetRange) -> OffsetRestrictionTracker:
-        return OffsetRestrictionTracker(restriction)
+    def create_tracker(self, restriction: OffsetRange) -> PartitionOffsetTracker:
+        return PartitionOffsetTracker(restriction)
 
     def restriction_size(self, element: PartitionStart, restriction: OffsetRange) -> int:
         return 1
@@ -128,6 +142,8 @@ class _ReadPartitionFn(beam.DoFn):
         records = consumer.poll(timeout_ms=self._poll_timeout_ms).get(tp, [])
         stopped = False
         for rec in records:
+            if rec.offset < start:
+                continue  # already claimed by an earlier restriction of this partition
             if not tracker.try_claim(rec.offset):
                 stopped = True  # the runner split the restriction here; the rest belongs to the residual
                 break

@@ -23,6 +23,10 @@ def _count(es: Elasticsearch, index: str) -> int:
         return 0
 
 
+def _running(result: beam.runners.runner.PipelineResult) -> bool:
+    return str(result.state).endswith("RUNNING")
+
+
 def _dead_letters_for(bootstrap: str, topic: str) -> list[dict[str, str]]:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000)
     tp = TopicPartition(DEAD_LETTERS.name, 0)
@@ -60,13 +64,13 @@ def test_hundred_messages_become_exactly_hundred_documents(stack: LocalStack) ->
     es = Elasticsearch(settings.es_url)
     try:
         deadline = time.monotonic() + 180
-        while _count(es, index) < 100 and time.monotonic() < deadline:
+        while _count(es, index) < 100 and time.monotonic() < deadline and _running(result):
             time.sleep(0.5)
         letters: list[dict[str, str]] = []
-        while not letters and time.monotonic() < deadline:
+        while not letters and time.monotonic() < deadline and _running(result):
             letters = _dead_letters_for(settings.kafka_bootstrap, topic)
         time.sleep(2)  # anything extra would have arrived by now
-        assert str(result.state) in ("RUNNING", "PipelineState.RUNNING")
+        assert _running(result), result.state
     finally:
         result.cancel()
     assert "CANCEL" in str(result.state)

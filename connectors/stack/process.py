@@ -81,6 +81,7 @@ class ManagedProcess:
             while _group_alive(pid):
                 _reap(pid)
                 time.sleep(0.1)
+        _reap(pid)
         self.pid_file.unlink(missing_ok=True)
         return True
 

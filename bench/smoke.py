@@ -14,7 +14,7 @@ import time
 import uuid
 
 import apache_beam as beam
-from elasticsearch import Elasticsearch, NotFoundError, helpers
+from elasticsearch import ApiError, Elasticsearch, helpers
 from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewTopic
 
@@ -28,7 +28,7 @@ from schemas.topics import DEAD_LETTERS
 def _count(es: Elasticsearch, index: str) -> int:
     try:
         return int(es.count(index=index)["count"])
-    except NotFoundError:
+    except ApiError:  # 404 not created yet, or 503 while its shard starts
         return 0
 
 

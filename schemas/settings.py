@@ -66,3 +66,20 @@ class StackSettings(BaseSettings):
         return self.model_copy(
             update={"state_dir": self.state_dir.resolve(), "cache_dir": self.cache_dir.expanduser().resolve()}
         )
+
+
+class IngestSettings(BaseSettings):
+    """The ingestion job: which registry, how many workers, where metrics are served."""
+
+    model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_INGEST_", extra="ignore")
+
+    registry: Path = Field(
+        default=Path("deploy/feeds"), description="A registry YAML file or a directory of them."
+    )
+    workers: int = Field(default=8, ge=1, le=64, description="Feeds fetched concurrently.")
+    per_host_concurrency: int = Field(default=2, ge=1)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024)
+    metrics_port: int | None = Field(default=None, description="Serve Prometheus metrics on 127.0.0.1:PORT.")
+    group_id: str = Field(
+        default="watchfloor-ingest", description="Ingest processes sharing this id split feeds."
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from connectors.cli import smoke, stack
+from connectors.cli import feeds, ingest, smoke, stack
 
 app = typer.Typer(
     help="Watchfloor: always-on news monitoring for geopolitical events.",
@@ -13,6 +13,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(stack.app, name="stack")
+app.add_typer(feeds.app, name="feeds")
+app.command(name="ingest")(ingest.ingest)
 app.command(name="smoke")(smoke.smoke)
 
 

@@ -20,7 +20,7 @@ def smoke(
     """Produce N JSON messages, run the streaming smoke pipeline until all are in Elasticsearch, cancel it."""
     # Beam and the clients load only when this command runs, so the rest of the CLI starts fast.
     import apache_beam as beam
-    from elasticsearch import Elasticsearch, NotFoundError
+    from elasticsearch import ApiError, Elasticsearch
     from kafka.admin import KafkaAdminClient, NewTopic
 
     from connectors.kafka_sink import make_producer
@@ -56,7 +56,7 @@ def smoke(
         while time.monotonic() - started < timeout:
             try:
                 count = es.count(index=index)["count"]
-            except NotFoundError:
+            except ApiError:  # 404 not created yet, or 503 while its shard starts
                 count = 0
             if count >= messages:
                 break

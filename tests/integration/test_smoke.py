@@ -5,7 +5,7 @@ import time
 import uuid
 
 import apache_beam as beam
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import ApiError, Elasticsearch
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
@@ -19,7 +19,7 @@ def _count(es: Elasticsearch, index: str) -> int:
     try:
         es.indices.refresh(index=index)
         return int(es.count(index=index)["count"])
-    except NotFoundError:
+    except ApiError:  # 404 not created yet, or 503 while its shard starts
         return 0
 
 

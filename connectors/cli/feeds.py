@@ -1,0 +1,175 @@
+"""``watchfloor feeds``: the feed registry and its health."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from connectors.feeds.registry import (
+    add_feed,
+    export_opml,
+    import_opml,
+    load_registry,
+    registry_files,
+    remove_feed,
+)
+from schemas.feed import FeedConfig, SourceTier
+from schemas.settings import IngestSettings, StackSettings
+
+app = typer.Typer(
+    help="Manage the feed registry (deploy/feeds/*.yaml) and see each feed's health.", no_args_is_help=True
+)
+
+RegistryOpt = typer.Option(
+    None, "--registry", "-r", help="Registry YAML file or directory [default: deploy/feeds]."
+)
+
+
+def _registry(path: Path | None) -> Path:
+    return path or IngestSettings().registry
+
+
+def _file(path: Path | None) -> Path:
+    target = _registry(path)
+    return target / "world.yaml" if target.is_dir() else target
+
+
+@app.command("list")
+def list_feeds(registry: Path | None = RegistryOpt) -> None:
+    """List registered feeds, and every entry that failed validation."""
+    feeds, errors = load_registry(registry_files(_registry(registry)))
+    for f in feeds:
+        flag = "" if f.enabled else f"  [disabled: {f.disabled_reason}]"
+        typer.echo(f"{f.id:<24} {f.tier.value:<12} {f.language} {f.country or '--'}  {f.url}{flag}")
+    for e in errors:
+        typer.echo(f"invalid: {e}", err=True)
+    typer.echo(f"{len(feeds)} feeds, {len(errors)} invalid entries", err=True)
+
+
+@app.command()
+def add(
+    feed_id: str = typer.Option(..., "--id"),
+    url: str = typer.Option(...),
+    name: str = typer.Option(...),
+    tier: SourceTier = typer.Option(SourceTier.NATIONAL),
+    language: str = typer.Option("en"),
+    country: str | None = typer.Option(None),
+    tag: list[str] = typer.Option([], help="Repeat for several tags."),
+    registry: Path | None = RegistryOpt,
+) -> None:
+    """Add a feed to a registry file (validated first)."""
+    feed = FeedConfig(
+        id=feed_id, url=url, name=name, tier=tier, language=language, country=country, tags=tuple(tag)
+    )
+    add_feed(_file(registry), feed)
+    typer.echo(f"added {feed.id}")
+
+
+@app.command()
+def remove(feed_id: str, registry: Path | None = RegistryOpt) -> None:
+    """Remove a feed from a registry file."""
+    remove_feed(_file(registry), feed_id)
+    typer.echo(f"removed {feed_id}")
+
+
+@app.command()
+def check(url: str) -> None:
+    """Fetch, parse and normalise one feed URL now, without publishing anything."""
+    from connectors.feeds.http import Fetcher, FetchError
+    from connectors.feeds.normalize import normalize_feed
+    from connectors.feeds.parse import FeedParseError, parse_feed
+
+    feed = FeedConfig(id="check", url=url, name="check")
+    started = time.monotonic()
+    try:
+        with Fetcher() as fetcher:
+            result = fetcher.fetch(url)
+        parsed = parse_feed(result.body, result.headers, result.final_url)
+    except (FetchError, FeedParseError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    items, failures = normalize_feed(parsed, feed, datetime.now(UTC))
+    took = time.monotonic() - started
+    typer.echo(f"HTTP {result.status} {result.final_url} in {took:.2f}s, {len(result.body)} bytes")
+    typer.echo(
+        f"feed: {parsed.title!r} ({parsed.version or 'not a feed'}), bozo: {parsed.bozo_reason or 'no'}"
+    )
+    typer.echo(f"entries: {len(parsed.entries)}, items: {len(items)}, rejected: {len(failures)}")
+    for item in items[:5]:
+        typer.echo(f"  {item.published or '?'}  {item.title[:90]}")
+    if not parsed.is_feed:
+        raise typer.Exit(1)
+
+
+@app.command("import-opml")
+def import_opml_cmd(opml: Path, registry: Path | None = RegistryOpt) -> None:
+    """Add every feed of an OPML file to a registry file."""
+    feeds, errors = import_opml(opml.read_bytes())
+    target = _file(registry)
+    for feed in feeds:
+        try:
+            add_feed(target, feed)
+        except ValueError as exc:
+            typer.echo(f"skipped: {exc}", err=True)
+    for e in errors:
+        typer.echo(f"invalid: {e}", err=True)
+    typer.echo(f"imported {len(feeds)} feeds into {target}")
+
+
+@app.command("export-opml")
+def export_opml_cmd(registry: Path | None = RegistryOpt, out: Path | None = typer.Option(None)) -> None:
+    """Write the registry as OPML (stdout by default)."""
+    feeds, _ = load_registry(registry_files(_registry(registry)))
+    data = export_opml(feeds)
+    if out:
+        out.write_bytes(data)
+    else:
+        typer.echo(data.decode())
+
+
+@app.command()
+def health(registry: Path | None = RegistryOpt, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Each feed's last success, error streak, next poll, items/day and silence, from the state topic."""
+    from connectors.feeds.statestore import KafkaStateStore
+    from schemas.topics import STATE
+
+    feeds, errors = load_registry(registry_files(_registry(registry)))
+    store = KafkaStateStore(StackSettings().kafka_bootstrap, STATE.name)
+    now = datetime.now(UTC)
+    rows = []
+    for feed in feeds:
+        s = store.get(feed.id)
+        rows.append(
+            {
+                "feed": feed.id,
+                "last_success": s.last_success.isoformat(timespec="seconds")
+                if s and s.last_success
+                else None,
+                "error_streak": s.consecutive_failures if s else 0,
+                "next_poll": s.next_due.isoformat(timespec="seconds") if s else "now",
+                "items_per_day": round(s.items_per_day() or 0, 1) if s else None,
+                "silent": bool(s and s.is_silent(now)),
+                "status": (s.disabled_reason and "disabled")
+                or (s and s.consecutive_failures and "failing")
+                or "ok"
+                if s
+                else "never polled",
+                "last_error": s.last_error if s else None,
+            }
+        )
+    rows += [{"feed": e.feed_id, "status": "invalid", "last_error": str(e)} for e in errors]
+    store.close()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        typer.echo(
+            f"{r['feed'] or '?':<24} {r['status']:<13} streak={r.get('error_streak', '-')!s:<3} "
+            f"last_ok={r.get('last_success') or '-':<25} next={r.get('next_poll') or '-':<25} "
+            f"items/day={r.get('items_per_day') or '-'}{'  SILENT' if r.get('silent') else ''}"
+            f"{'  ' + str(r['last_error']) if r.get('last_error') else ''}"
+        )

@@ -1,0 +1,75 @@
+"""Split feeds across ingest processes with Kafka's consumer-group protocol.
+
+Every process joins one group on the record-less topic ``watchfloor.ingest-leases``; a feed belongs to
+partition ``crc32(feed_id) % partitions`` and is polled only by the process that holds that partition.
+When a process dies, the broker's session timeout hands its partitions (and so its feeds) to the rest;
+their state is in the compacted state topic, so they carry on where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import zlib
+from collections.abc import Callable
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+
+log = logging.getLogger("watchfloor.ingest")
+
+
+def lease_of(feed_id: str, partitions: int) -> int:
+    return zlib.crc32(feed_id.encode()) % partitions
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: GroupAssignment) -> None:
+        self._owner = owner
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        held = {tp.partition for tp in self._owner._consumer.assignment()}
+        self._owner._set(held - {tp.partition for tp in revoked})
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self._owner._set({tp.partition for tp in self._owner._consumer.assignment()})
+
+
+class GroupAssignment:
+    def __init__(
+        self, bootstrap: str, topic: str, group_id: str, on_change: Callable[[], None] | None = None
+    ) -> None:
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group_id,
+            enable_auto_commit=False,
+            session_timeout_ms=10000,
+            heartbeat_interval_ms=2000,
+        )
+        partitions = self._consumer.partitions_for_topic(topic)
+        if not partitions:
+            raise RuntimeError(f"lease topic {topic!r} does not exist; run `watchfloor stack up`")
+        self.partitions = len(partitions)
+        self._owned: frozenset[int] = frozenset()
+        self._lock = threading.Lock()
+        self._on_change = on_change
+        self._consumer.subscribe([topic], listener=_Listener(self))
+
+    def _set(self, owned: set[int]) -> None:
+        with self._lock:
+            changed = frozenset(owned) != self._owned
+            self._owned = frozenset(owned)
+        if changed:
+            log.info("feed leases changed", extra={"watchfloor.leases": sorted(owned)})
+            if self._on_change:
+                self._on_change()
+
+    def poll(self) -> None:
+        """Take part in the group (join, rebalance); call at least every few seconds."""
+        self._consumer.poll(timeout_ms=0)
+
+    def owns(self, feed_id: str) -> bool:
+        with self._lock:
+            return lease_of(feed_id, self.partitions) in self._owned
+
+    def close(self) -> None:
+        self._consumer.close()

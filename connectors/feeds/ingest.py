@@ -1,0 +1,246 @@
+"""The ingester: poll due feeds with a bounded worker pool, publish new items, then advance state.
+
+One poll never raises: every failure becomes an outcome (metric, log line, state for the health table)
+and, for bad input, a dead letter. A feed's state (validators, schedule, recently seen ids) is saved
+only after Kafka acknowledged its items, so a crash at any point re-polls rather than loses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Protocol
+
+from connectors.feeds.http import Fetcher, FetchError, Validators
+from connectors.feeds.metrics import IngestMetrics
+from connectors.feeds.normalize import normalize_feed
+from connectors.feeds.parse import FeedParseError, ParsedFeed, parse_feed
+from connectors.feeds.schedule import PollOutcome, advance, initial_state
+from connectors.feeds.statestore import StateStore
+from schemas.deadletter import DeadLetter
+from schemas.feed import FeedConfig
+from schemas.feedstate import RECENT_IDS, RECENT_LINKS, FeedState
+from schemas.item import FeedItem
+
+log = logging.getLogger("watchfloor.ingest")
+
+
+class Publisher(Protocol):
+    def publish(self, items: Sequence[FeedItem], dead_letters: Sequence[DeadLetter] = ()) -> None: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _feed_hint_s(parsed: ParsedFeed) -> float | None:
+    hints = [h for h in (parsed.ttl_s, parsed.update_period_s) if h]
+    return float(max(hints)) if hints else None
+
+
+def _unstable_guids(state: FeedState, items: Sequence[FeedItem]) -> bool:
+    """The same link came back under a new GUID: this feed's GUIDs cannot identify items."""
+    return any(i.url and i.guid and state.link_guids.get(i.url, i.guid) != i.guid for i in items)
+
+
+class Ingester:
+    def __init__(
+        self,
+        feeds: Sequence[FeedConfig],
+        fetcher: Fetcher,
+        publisher: Publisher,
+        store: StateStore,
+        *,
+        metrics: IngestMetrics | None = None,
+        workers: int = 8,
+        owns: Callable[[str], bool] = lambda _feed_id: True,
+        clock: Callable[[], datetime] = utc_now,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.feeds = list(feeds)
+        self._fetcher = fetcher
+        self._publisher = publisher
+        self._store = store
+        self.metrics = metrics or IngestMetrics()
+        self._workers = workers
+        self._owns = owns
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    # -- one feed ---------------------------------------------------------------------------------
+    def poll(self, feed: FeedConfig) -> PollOutcome:
+        now = self._clock()
+        state = self._store.get(feed.id) or initial_state(feed, now)
+        started = time.monotonic()
+        try:
+            result = self._fetcher.fetch(state.url, Validators(state.etag, state.last_modified))
+        except FetchError as exc:
+            outcome = PollOutcome(
+                "error",
+                now,
+                error_kind=exc.kind,
+                error=str(exc),
+                status=exc.status,
+                retry_after_s=exc.retry_after_s,
+            )
+            return self._finish(feed, state, outcome, [])
+        finally:
+            self.metrics.fetch_seconds.observe(time.monotonic() - started)
+        if result.not_modified:
+            outcome = PollOutcome(
+                "not_modified", now, max_age_s=result.max_age_s, permanent_url=result.permanent_url
+            )
+            return self._finish(feed, state, outcome, [])
+        try:
+            parsed = parse_feed(result.body, result.headers, result.final_url)
+        except FeedParseError as exc:
+            return self._reject(feed, state, now, kind="parse", reason=str(exc), body=result.body)
+        if not parsed.is_feed:
+            reason = (
+                f"not a feed (content-type {result.headers.get('content-type', '?')}): {parsed.bozo_reason}"
+            )
+            return self._reject(feed, state, now, kind="not_a_feed", reason=reason, body=result.body)
+
+        items, failures = normalize_feed(parsed, feed, now, prefer_link=state.guid_unstable)
+        unstable = state.guid_unstable or _unstable_guids(state, items)
+        if unstable and not state.guid_unstable:
+            log.warning(
+                "feed changes GUIDs between fetches; identifying its items by link",
+                extra={"feed.id": feed.id},
+            )
+            items, failures = normalize_feed(parsed, feed, now, prefer_link=True)
+        seen = set(state.recent_ids)
+        new: dict[str, FeedItem] = {}
+        for item in items:
+            if item.item_id not in seen:
+                new.setdefault(item.item_id, item)
+        dead = [
+            DeadLetter.of(
+                "NormalizeEntry",
+                reason,
+                f"{feed.id}#entry{index}",
+                json.dumps(parsed.entries[index], default=str),
+            )
+            for index, reason in failures
+        ]
+        try:
+            self._publisher.publish(list(new.values()), dead)
+        except Exception as exc:  # any producer failure: state stays put, the feed is re-polled
+            outcome = PollOutcome("error", now, error_kind="publish", error=f"{type(exc).__name__}: {exc}")
+            return self._finish(feed, state, outcome, [])
+        self.metrics.items.inc(len(new))
+        for _ in dead:
+            self.metrics.dead_letters.labels("NormalizeEntry").inc()
+        outcome = PollOutcome(
+            "ok",
+            now,
+            new_items=len(new),
+            feed_hint_s=_feed_hint_s(parsed),
+            etag=result.validators.etag,
+            last_modified=result.validators.last_modified,
+            max_age_s=result.max_age_s,
+            permanent_url=result.permanent_url,
+        )
+        links = {**state.link_guids, **{i.url: i.guid for i in items if i.url and i.guid}}
+        state = state.model_copy(
+            update={
+                "recent_ids": [*state.recent_ids, *new][-RECENT_IDS:],
+                "link_guids": dict(list(links.items())[-RECENT_LINKS:]),
+                "guid_unstable": unstable,
+            }
+        )
+        return self._finish(feed, state, outcome, list(new.values()))
+
+    def _reject(
+        self, feed: FeedConfig, state: FeedState, now: datetime, *, kind: str, reason: str, body: bytes
+    ) -> PollOutcome:
+        """Bad input from the publisher: a dead letter with the body, and an error outcome."""
+        try:
+            self._publisher.publish(
+                [], [DeadLetter.of("FetchFeed", f"{kind}: {reason}", f"feed:{feed.id}", body)]
+            )
+            self.metrics.dead_letters.labels("FetchFeed").inc()
+        except Exception:  # the error outcome below still records it
+            log.exception("could not dead-letter a rejected feed body", extra={"feed.id": feed.id})
+        return self._finish(feed, state, PollOutcome("error", now, error_kind=kind, error=reason), [])
+
+    def _finish(
+        self, feed: FeedConfig, state: FeedState, outcome: PollOutcome, new: list[FeedItem]
+    ) -> PollOutcome:
+        gap = (outcome.at - state.last_new_item).total_seconds() if state.last_new_item else None
+        updated = advance(state, feed, outcome, self._rng, gap)
+        self.metrics.polls.labels(outcome.kind).inc()
+        if outcome.error_kind:
+            self.metrics.poll_errors.labels(outcome.error_kind).inc()
+        fields = {
+            "feed.id": feed.id,
+            "event.outcome": outcome.kind,
+            "watchfloor.new_items": outcome.new_items,
+            "watchfloor.next_poll": updated.next_due.isoformat(),
+        }
+        if outcome.error_kind:
+            fields |= {"error.type": outcome.error_kind, "error.message": outcome.error}
+        log.log(logging.WARNING if outcome.kind == "error" else logging.INFO, "feed polled", extra=fields)
+        try:
+            self._store.save(updated)
+        except Exception:  # unsaved state means the same items are polled again, never lost
+            log.exception("could not save feed state", extra={"feed.id": feed.id})
+        return outcome
+
+    # -- many feeds -------------------------------------------------------------------------------
+    def due(self, now: datetime) -> list[FeedConfig]:
+        due = []
+        for feed in self.feeds:
+            if not feed.enabled or not self._owns(feed.id):
+                continue
+            state = self._store.get(feed.id)
+            if state is None or (state.disabled_reason is None and state.next_due <= now):
+                due.append(feed)
+        return due
+
+    def update_gauges(self, now: datetime) -> None:
+        counts = {"ok": 0, "failing": 0, "overdue": 0, "silent": 0, "disabled": 0}
+        for feed in self.feeds:
+            state = self._store.get(feed.id)
+            if not feed.enabled or (state and state.disabled_reason):
+                counts["disabled"] += 1
+            elif state and state.consecutive_failures:
+                counts["failing"] += 1
+            elif state and state.is_silent(now):
+                counts["silent"] += 1
+            elif state and (now - state.next_due).total_seconds() > 60:
+                counts["overdue"] += 1
+            else:
+                counts["ok"] += 1
+        for name, value in counts.items():
+            self.metrics.feeds.labels(name).set(value)
+
+    def run_once(self) -> list[PollOutcome]:
+        """Poll every due feed once and return when all are done (cron, tests)."""
+        with ThreadPoolExecutor(self._workers, thread_name_prefix="poll") as pool:
+            outcomes = list(pool.map(self.poll, self.due(self._clock())))
+        self.update_gauges(self._clock())
+        return outcomes
+
+    def run_forever(
+        self, stop: threading.Event, tick_s: float = 1.0, before_tick: Callable[[], None] = lambda: None
+    ) -> None:
+        """Poll feeds as they fall due until ``stop`` is set; then finish in-flight polls and return."""
+        in_flight: dict[str, Future[PollOutcome]] = {}
+        with ThreadPoolExecutor(self._workers, thread_name_prefix="poll") as pool:
+            while not stop.is_set():
+                before_tick()
+                in_flight = {k: f for k, f in in_flight.items() if not f.done()}
+                now = self._clock()
+                for feed in self.due(now):
+                    if feed.id not in in_flight and len(in_flight) < self._workers * 2:
+                        in_flight[feed.id] = pool.submit(self.poll, feed)
+                self.update_gauges(now)
+                stop.wait(tick_s)
+            log.info("stopping: waiting for %d in-flight polls", len(in_flight))

@@ -1,0 +1,53 @@
+"""Publish FeedItems to ``watchfloor.items``: key = item_id, JSON value, schema-version header.
+
+``publish`` returns only after the broker acknowledged every item (acks=all, idempotent producer);
+any failure raises, and the caller then leaves the feed's state where it was, so the items are
+fetched and published again on the next poll (the key makes the repeat harmless downstream).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kafka import KafkaProducer
+
+from connectors.kafka_sink import make_producer
+from schemas.deadletter import DeadLetter
+from schemas.item import ITEM_SCHEMA_VERSION, FeedItem
+
+HEADERS = [("schema-version", str(ITEM_SCHEMA_VERSION).encode()), ("content-type", b"application/json")]
+
+
+class PublishError(RuntimeError):
+    pass
+
+
+class ItemPublisher:
+    def __init__(self, bootstrap: str, items_topic: str, dead_letter_topic: str) -> None:
+        self._producer: KafkaProducer = make_producer(bootstrap)
+        self._items_topic = items_topic
+        self._dead_letter_topic = dead_letter_topic
+
+    def publish(self, items: Sequence[FeedItem], dead_letters: Sequence[DeadLetter] = ()) -> None:
+        futures = [
+            self._producer.send(
+                self._items_topic,
+                key=item.item_id.encode(),
+                value=item.model_dump_json().encode(),
+                headers=HEADERS,
+            )
+            for item in items
+        ]
+        futures += [
+            self._producer.send(
+                self._dead_letter_topic, key=d.key.encode(), value=d.model_dump_json().encode()
+            )
+            for d in dead_letters
+        ]
+        self._producer.flush()
+        failed = [f.exception for f in futures if f.failed()]
+        if failed:
+            raise PublishError(f"{len(failed)} of {len(futures)} records not acknowledged: {failed[0]!r}")
+
+    def close(self) -> None:
+        self._producer.close()

@@ -1,0 +1,102 @@
+"""Durable feed state in the compacted topic ``watchfloor.state``: latest value per ``feed:<id>`` key.
+
+Reading the topic from the start to its end offsets rebuilds every feed's state on any host; a save
+returns only once the broker has acknowledged it (acks=all), so state never runs ahead of what is
+durable. With several ingest processes each writes only the feeds it owns, and ``refresh`` picks up
+the others' writes before a feed changes hands.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+from kafka import KafkaConsumer, TopicPartition
+
+from connectors.kafka_sink import make_producer
+from schemas.feedstate import FeedState
+
+KEY_PREFIX = "feed:"
+
+
+class StateStore(Protocol):
+    def get(self, feed_id: str) -> FeedState | None: ...
+
+    def save(self, state: FeedState) -> None: ...
+
+    def refresh(self) -> None: ...
+
+    def all(self) -> dict[str, FeedState]: ...
+
+
+class MemoryStateStore:
+    """For unit tests and one-off checks: the same contract, no durability."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, FeedState] = {}
+
+    def get(self, feed_id: str) -> FeedState | None:
+        return self._states.get(feed_id)
+
+    def save(self, state: FeedState) -> None:
+        self._states[state.feed_id] = state
+
+    def refresh(self) -> None:
+        pass
+
+    def all(self) -> dict[str, FeedState]:
+        return dict(self._states)
+
+
+class KafkaStateStore:
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._topic = topic
+        self._producer = make_producer(bootstrap, linger_ms=0)
+        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        partitions = self._consumer.partitions_for_topic(topic)
+        if not partitions:
+            raise RuntimeError(f"state topic {topic!r} does not exist; run `watchfloor stack up`")
+        self._tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        self._consumer.assign(self._tps)
+        self._consumer.seek_to_beginning(*self._tps)
+        self._states: dict[str, FeedState] = {}
+        self._lock = threading.Lock()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the topic up to its current end: afterwards every acknowledged save is visible."""
+        with self._lock:
+            end = self._consumer.end_offsets(self._tps)
+            while any(self._consumer.position(tp) < end[tp] for tp in self._tps):
+                for records in self._consumer.poll(timeout_ms=1000).values():
+                    for rec in records:
+                        self._apply(rec.key, rec.value)
+
+    def _apply(self, key: bytes | None, value: bytes | None) -> None:
+        if not key or not key.startswith(KEY_PREFIX.encode()):
+            return
+        feed_id = key.decode()[len(KEY_PREFIX) :]
+        if value is None:
+            self._states.pop(feed_id, None)
+        else:
+            self._states[feed_id] = FeedState.model_validate_json(value)
+
+    def get(self, feed_id: str) -> FeedState | None:
+        with self._lock:
+            return self._states.get(feed_id)
+
+    def all(self) -> dict[str, FeedState]:
+        with self._lock:
+            return dict(self._states)
+
+    def save(self, state: FeedState) -> None:
+        future = self._producer.send(
+            self._topic, key=state.key.encode(), value=state.model_dump_json().encode()
+        )
+        future.get(timeout=60)  # raises unless the broker acknowledged it
+        with self._lock:
+            self._states[state.feed_id] = state
+
+    def close(self) -> None:
+        self._producer.close()
+        self._consumer.close()

@@ -6,13 +6,13 @@ The Kafka key is ``item_id``; the value is this model as JSON, with header ``sch
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.feed import SourceTier
 
-ITEM_SCHEMA_VERSION = 1
+ITEM_SCHEMA_VERSION: Final = 1
 
 
 class ItemSource(BaseModel):

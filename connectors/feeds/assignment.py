@@ -29,14 +29,24 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
     def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         held = {tp.partition for tp in self._owner._consumer.assignment()}
         self._owner._set(held - {tp.partition for tp in revoked})
+        # Finish (and save) in-flight polls before anyone else may take these feeds over.
+        self._owner._on_revoke()
 
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        # Read every save acknowledged so far, so feeds taken over are not polled again too early.
+        self._owner._on_assign()
         self._owner._set({tp.partition for tp in self._owner._consumer.assignment()})
 
 
 class GroupAssignment:
     def __init__(
-        self, bootstrap: str, topic: str, group_id: str, on_change: Callable[[], None] | None = None
+        self,
+        bootstrap: str,
+        topic: str,
+        group_id: str,
+        *,
+        on_revoke: Callable[[], None] = lambda: None,
+        on_assign: Callable[[], None] = lambda: None,
     ) -> None:
         self._consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -51,7 +61,8 @@ class GroupAssignment:
         self.partitions = len(partitions)
         self._owned: frozenset[int] = frozenset()
         self._lock = threading.Lock()
-        self._on_change = on_change
+        self._on_revoke = on_revoke
+        self._on_assign = on_assign
         self._consumer.subscribe([topic], listener=_Listener(self))
 
     def _set(self, owned: set[int]) -> None:
@@ -60,8 +71,6 @@ class GroupAssignment:
             self._owned = frozenset(owned)
         if changed:
             log.info("feed leases changed", extra={"watchfloor.leases": sorted(owned)})
-            if self._on_change:
-                self._on_change()
 
     def poll(self) -> None:
         """Take part in the group (join, rebalance); call at least every few seconds."""

@@ -69,9 +69,10 @@ class Ingester:
         self._store = store
         self.metrics = metrics or IngestMetrics()
         self._workers = workers
-        self._owns = owns
+        self.owns = owns
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._in_flight: dict[str, Future[PollOutcome]] = {}
 
     # -- one feed ---------------------------------------------------------------------------------
     def poll(self, feed: FeedConfig) -> PollOutcome:
@@ -197,7 +198,7 @@ class Ingester:
     def due(self, now: datetime) -> list[FeedConfig]:
         due = []
         for feed in self.feeds:
-            if not feed.enabled or not self._owns(feed.id):
+            if not feed.enabled or not self.owns(feed.id):
                 continue
             state = self._store.get(feed.id)
             if state is None or (state.disabled_reason is None and state.next_due <= now):
@@ -228,19 +229,24 @@ class Ingester:
         self.update_gauges(self._clock())
         return outcomes
 
+    def wait_in_flight(self) -> None:
+        """Block until every poll submitted by ``run_forever`` has finished and saved its state."""
+        for future in list(self._in_flight.values()):
+            future.result()
+
     def run_forever(
         self, stop: threading.Event, tick_s: float = 1.0, before_tick: Callable[[], None] = lambda: None
     ) -> None:
         """Poll feeds as they fall due until ``stop`` is set; then finish in-flight polls and return."""
-        in_flight: dict[str, Future[PollOutcome]] = {}
         with ThreadPoolExecutor(self._workers, thread_name_prefix="poll") as pool:
             while not stop.is_set():
                 before_tick()
-                in_flight = {k: f for k, f in in_flight.items() if not f.done()}
+                self._in_flight = {k: f for k, f in self._in_flight.items() if not f.done()}
                 now = self._clock()
                 for feed in self.due(now):
-                    if feed.id not in in_flight and len(in_flight) < self._workers * 2:
-                        in_flight[feed.id] = pool.submit(self.poll, feed)
+                    if feed.id not in self._in_flight and len(self._in_flight) < self._workers * 2:
+                        self._in_flight[feed.id] = pool.submit(self.poll, feed)
                 self.update_gauges(now)
                 stop.wait(tick_s)
-            log.info("stopping: waiting for %d in-flight polls", len(in_flight))
+            log.info("stopping: waiting for %d in-flight polls", len(self._in_flight))
+            self.wait_in_flight()

@@ -63,6 +63,7 @@ _BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s")
 _BLOCK_TAG = re.compile(rf"</?(?:{'|'.join(sorted(_BLOCK_TAGS))})\b[^>]*>", re.I)
 _SKIPPED_ELEMENT = re.compile(r"<(script|style|noscript|iframe|template)\b.*?(</\1\s*>|$)", re.I | re.S)
 
@@ -119,7 +120,7 @@ class _TextExtractor(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self._skip_depth:
-            self.parts.append(data)
+            self.parts.append(_SPACE.sub(" ", data))
 
     def unknown_decl(self, data: str) -> None:
         if data.startswith("CDATA[") and not self._skip_depth:
@@ -129,6 +130,8 @@ class _TextExtractor(HTMLParser):
 def html_to_text(html: str) -> str:
     """Readable plain text: one line per block element, whitespace collapsed, no blank lines.
 
+    Line breaks in the markup are just spaces, as in a browser; only block elements break lines.
+
     Never raises: if the stdlib parser gives up on broken markup, tags are stripped by pattern instead.
     """
     extractor = _TextExtractor()
@@ -137,7 +140,8 @@ def html_to_text(html: str) -> str:
         extractor.close()
         text = "".join(extractor.parts)
     except Exception:  # html.parser raises AssertionError on some bogus declarations
-        text = unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", _SKIPPED_ELEMENT.sub("\n", html))))
+        flat = _SKIPPED_ELEMENT.sub(" ", _SPACE.sub(" ", html))
+        text = unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", flat)))
     return _tidy_lines(text)
 
 

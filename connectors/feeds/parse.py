@@ -11,7 +11,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -77,7 +77,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
 
 
 def _response_headers(headers: Mapping[str, str], url: str) -> dict[str, str]:
-    """Lower-case names (feedparser looks them up case-sensitively) and an absolute Content-Location.
+    """Lower-case names (feedparser looks them up case-sensitively) and an absolute http(s) Content-Location.
 
     feedparser resolves relative links against Content-Location when it did not fetch the document
     itself. The header is added only to a non-empty header set: any header at all switches feedparser
@@ -86,7 +86,8 @@ def _response_headers(headers: Mapping[str, str], url: str) -> dict[str, str]:
     """
     lowered = {name.strip().lower(): value for name, value in headers.items()}
     if lowered:
-        lowered["content-location"] = urljoin(url, lowered.get("content-location", "").strip())
+        location = urljoin(url, lowered.get("content-location", "").strip())
+        lowered["content-location"] = location if urlsplit(location).scheme in ("http", "https") else url
     return lowered
 
 

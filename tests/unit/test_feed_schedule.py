@@ -67,14 +67,18 @@ def test_retry_after_is_honoured_even_beyond_max_interval() -> None:
 
 def test_gone_disables_and_permanent_redirect_moves_the_url() -> None:
     state = initial_state(FEED, T0)
-    gone = advance(state, FEED, PollOutcome("error", T0, error_kind="http_status", error="HTTP 410", status=410), _rng())
+    gone = advance(
+        state, FEED, PollOutcome("error", T0, error_kind="http_status", error="HTTP 410", status=410), _rng()
+    )
     assert gone.disabled_reason and "410" in gone.disabled_reason
     moved = advance(state, FEED, PollOutcome("ok", T0, permanent_url="https://new.example.org/rss"), _rng())
     assert moved.url == "https://new.example.org/rss"
 
 
 def test_validators_are_replaced_on_200_and_kept_on_304() -> None:
-    state = advance(initial_state(FEED, T0), FEED, PollOutcome("ok", T0, etag='"v1"', last_modified="x"), _rng())
+    state = advance(
+        initial_state(FEED, T0), FEED, PollOutcome("ok", T0, etag='"v1"', last_modified="x"), _rng()
+    )
     assert (state.etag, state.last_modified) == ('"v1"', "x")
     kept = advance(state, FEED, PollOutcome("not_modified", T0), _rng())
     assert kept.etag == '"v1"'

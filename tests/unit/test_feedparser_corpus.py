@@ -75,9 +75,10 @@ class DirReport:
 
     def summary(self, name: str, seconds: float) -> str:
         reasons = "; ".join(f"{n} x {reason}" for reason, n in self.rejected.most_common()) or "none"
+        rejected = sum(self.rejected.values())
         return (
-            f"{name}: {self.files} files, {self.entries} entries, {self.items} items, "
-            f"{sum(self.rejected.values())} rejected ({reasons}), {self.bozo} bozo, {self.not_feeds} not feeds, "
+            f"{name}: {self.files} files, {self.entries} entries, {self.items} items, {rejected} rejected "
+            f"({reasons}), {self.bozo} bozo, {self.not_feeds} not feeds, "
             f"{len(self.parse_errors)} FeedParseError, {seconds:.2f} s"
         )
 

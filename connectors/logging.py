@@ -39,3 +39,5 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # kafka-python narrates every connection and rebalance at INFO.
+    logging.getLogger("kafka").setLevel(max(logging.WARNING, root.level))

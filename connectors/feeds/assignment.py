@@ -73,8 +73,12 @@ class GroupAssignment:
             log.info("feed leases changed", extra={"watchfloor.leases": sorted(owned)})
 
     def poll(self) -> None:
-        """Take part in the group (join, rebalance); call at least every few seconds."""
-        self._consumer.poll(timeout_ms=0)
+        """Take part in the group (join, rebalance); call at least every few seconds.
+
+        A join needs several round trips inside one poll: with ``timeout_ms=0`` and a pause between calls
+        kafka-python restarts the join every time and never gets an assignment (measured).
+        """
+        self._consumer.poll(timeout_ms=200)
 
     def owns(self, feed_id: str) -> bool:
         with self._lock:

@@ -12,7 +12,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Protocol
@@ -47,6 +47,23 @@ def _feed_hint_s(parsed: ParsedFeed) -> float | None:
 def _unstable_guids(state: FeedState, items: Sequence[FeedItem]) -> bool:
     """The same link came back under a new GUID: this feed's GUIDs cannot identify items."""
     return any(i.url and i.guid and state.link_guids.get(i.url, i.guid) != i.guid for i in items)
+
+
+def _check_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed | tuple[str, str]:
+    """The parsed feed, or (error kind, reason) when the publisher sent something we cannot use."""
+    try:
+        parsed = parse_feed(body, headers, url)
+    except FeedParseError as exc:
+        return "parse", str(exc)
+    if not parsed.is_feed:
+        return (
+            "not_a_feed",
+            f"not a feed (content-type {headers.get('content-type', '?')}): {parsed.bozo_reason}",
+        )
+    if parsed.bozo and not parsed.entries:
+        # A bozo feed with usable entries is kept (its reason rides on each item); one without is broken.
+        return "malformed", str(parsed.bozo_reason)
+    return parsed
 
 
 class Ingester:
@@ -98,15 +115,11 @@ class Ingester:
                 "not_modified", now, max_age_s=result.max_age_s, permanent_url=result.permanent_url
             )
             return self._finish(feed, state, outcome, [])
-        try:
-            parsed = parse_feed(result.body, result.headers, result.final_url)
-        except FeedParseError as exc:
-            return self._reject(feed, state, now, kind="parse", reason=str(exc), body=result.body)
-        if not parsed.is_feed:
-            reason = (
-                f"not a feed (content-type {result.headers.get('content-type', '?')}): {parsed.bozo_reason}"
-            )
-            return self._reject(feed, state, now, kind="not_a_feed", reason=reason, body=result.body)
+        problem = _check_feed(result.body, result.headers, result.final_url)
+        if isinstance(problem, tuple):
+            kind, reason = problem
+            return self._reject(feed, state, now, kind=kind, reason=reason, body=result.body)
+        parsed = problem
 
         items, failures = normalize_feed(parsed, feed, now, prefer_link=state.guid_unstable)
         unstable = state.guid_unstable or _unstable_guids(state, items)

@@ -12,7 +12,7 @@ import re
 import time
 import unicodedata
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any, Literal
@@ -76,6 +76,7 @@ class NormalizeError(ValueError):
         self.reason = reason
 
 
+@lru_cache(maxsize=8192)  # a poll asks for the same link several times (ids, dedup, domain)
 def canonical_url(url: str | None) -> str | None:
     """The link as an identity: http(s) only, lower-case scheme/host, no default port, userinfo,
     fragment or tracking parameters; other parameters keep their order and exact spelling."""
@@ -227,10 +228,17 @@ def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+@cache
+def _iso639_1() -> frozenset[str]:
+    """The model's labels that are ISO 639-1 codes (it also knows three-letter ones such as 'zxx')."""
+    return frozenset(lang for lang in _identifier().nb_classes if language_code(lang) == lang)
+
+
 def _language_scores(text: str) -> list[tuple[str, float]]:
     """ISO 639-1 candidates, most likely first, with probabilities summing to at most 1."""
     ranked = _identifier().rank(text[:DETECT_MAX_CHARS])
-    return [(lang, float(p)) for lang, p in ranked if language_code(lang) == lang]
+    codes = _iso639_1()
+    return [(lang, float(p)) for lang, p in ranked if lang in codes]
 
 
 def detect_language(text: str) -> str | None:
@@ -298,12 +306,17 @@ def _names(values: Any, key: str, fallback: Any = None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in found if name))
 
 
+@lru_cache(maxsize=8192)
+def _absolute_http(link: str, base: str) -> str | None:
+    absolute = urljoin(base, link)
+    return absolute if canonical_url(absolute) else None
+
+
 def _http_link(link: Any, base: str) -> str | None:
     """The entry link made absolute against the document URL, if it is http(s)."""
     if not isinstance(link, str) or not link.strip():
         return None
-    absolute = urljoin(base, link.strip())
-    return absolute if canonical_url(absolute) else None
+    return _absolute_http(link.strip(), base)
 
 
 def _require_aware(fetched: datetime) -> None:

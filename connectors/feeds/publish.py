@@ -44,8 +44,12 @@ class ItemPublisher:
             )
             for d in dead_letters
         ]
-        self._producer.flush()
-        failed = [f.exception for f in futures if f.failed()]
+        failed = []
+        for future in futures:  # only this call's records: other workers share the producer
+            try:
+                future.get(timeout=120)
+            except Exception as exc:  # KafkaError or timeout: the caller keeps the feed's state as it was
+                failed.append(exc)
         if failed:
             raise PublishError(f"{len(failed)} of {len(futures)} records not acknowledged: {failed[0]!r}")
 

@@ -8,6 +8,7 @@ the others' writes before a feed changes hands.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Protocol
 
@@ -17,6 +18,7 @@ from connectors.kafka_sink import make_producer
 from schemas.feedstate import FeedState
 
 KEY_PREFIX = "feed:"
+log = logging.getLogger("watchfloor.ingest")
 
 
 class StateStore(Protocol):
@@ -64,7 +66,8 @@ class KafkaStateStore:
         self.refresh()
 
     def refresh(self) -> None:
-        """Read the topic up to its current end: afterwards every acknowledged save is visible."""
+        """Read the topic up to its current end: afterwards every save so far is visible."""
+        self._producer.flush()
         with self._lock:
             end = self._consumer.end_offsets(self._tps)
             while any(self._consumer.position(tp) < end[tp] for tp in self._tps):
@@ -90,13 +93,23 @@ class KafkaStateStore:
             return dict(self._states)
 
     def save(self, state: FeedState) -> None:
+        """Send without waiting for the ack.
+
+        The items this state records were acknowledged before it was built, so a lost state write
+        means an early re-poll and re-sent keys, never a lost item; ``refresh`` and ``close`` flush.
+        """
         future = self._producer.send(
             self._topic, key=state.key.encode(), value=state.model_dump_json().encode()
         )
-        future.get(timeout=60)  # raises unless the broker acknowledged it
+        future.add_errback(_log_unsaved, state.feed_id)
         with self._lock:
             self._states[state.feed_id] = state
 
     def close(self) -> None:
+        self._producer.flush()
         self._producer.close()
         self._consumer.close()
+
+
+def _log_unsaved(exc: BaseException, feed_id: str) -> None:
+    log.error("feed state not saved", extra={"feed.id": feed_id, "error.message": str(exc)})

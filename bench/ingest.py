@@ -1,0 +1,125 @@
+"""Ingestion throughput: the full connector vs feedparser alone on the same bytes, in one run.
+
+1,000 local feeds x 30 items are served by a separate server process. Measured side by side:
+  1. feedparser-only parsing of the 1,000 bodies (the floor any feed connector pays),
+  2. the full connector: HTTP fetch -> parse -> normalise -> publish to Kafka (acks=all) -> save state,
+  3. the 304 path: every feed polled again with its validators (fetch + state save),
+and the peak RSS of this process. Needs `watchfloor stack up`.
+
+    .venv/bin/python bench/ingest.py [--feeds 1000] [--items 30] [--workers 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import multiprocessing
+import resource
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import feedparser
+
+from connectors.feeds.http import Fetcher, FetchPolicy
+from connectors.feeds.ingest import Ingester
+from connectors.feeds.publish import ItemPublisher
+from connectors.feeds.statestore import KafkaStateStore
+from schemas.feed import FeedConfig
+from schemas.settings import StackSettings
+from schemas.topics import DEAD_LETTERS, ITEMS, STATE
+from tests.support.feeds import rss
+
+
+def _serve(bodies: dict[str, bytes], port_queue: multiprocessing.Queue[int]) -> None:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = bodies[self.path]
+            etag = f'"{self.path}"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port_queue.put(server.server_address[1])
+    server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=8)
+    args = parser.parse_args()
+    run = uuid.uuid4().hex[:6]
+    ids = [f"b{run}-{n:04d}" for n in range(args.feeds)]
+    bodies = {f"/{i}": rss(i, args.items) for i in ids}
+    ports: multiprocessing.Queue[int] = multiprocessing.Queue()
+    server = multiprocessing.Process(target=_serve, args=(bodies, ports), daemon=True)
+    server.start()
+    port = ports.get(timeout=10)
+    total_items = args.feeds * args.items
+
+    started = time.perf_counter()
+    parsed_entries = 0
+    for body in bodies.values():
+        result = feedparser.parse(io.BytesIO(body), response_headers={"content-type": "application/rss+xml"})
+        parsed_entries += len(result.entries)
+    parse_s = time.perf_counter() - started
+    assert parsed_entries == total_items
+
+    stack = StackSettings()
+    feeds = [FeedConfig(id=i, url=f"http://127.0.0.1:{port}/{i}", name=i, max_interval_s=600) for i in ids]
+    store = KafkaStateStore(stack.kafka_bootstrap, STATE.name)
+    publisher = ItemPublisher(stack.kafka_bootstrap, ITEMS.name, DEAD_LETTERS.name)
+    fetcher = Fetcher(FetchPolicy(per_host_concurrency=args.workers))
+    now = datetime.now(UTC)
+    clock = [now]
+    ingester = Ingester(feeds, fetcher, publisher, store, workers=args.workers, clock=lambda: clock[0])
+
+    started = time.perf_counter()
+    outcomes = ingester.run_once()
+    full_s = time.perf_counter() - started
+    published = sum(o.new_items for o in outcomes)
+    assert published == total_items, (published, [o for o in outcomes if o.kind != "ok"][:3])
+
+    clock[0] = now + timedelta(days=1)  # everything due again
+    started = time.perf_counter()
+    again = ingester.run_once()
+    not_modified_s = time.perf_counter() - started
+    assert all(o.kind == "not_modified" for o in again), {o.kind for o in again}
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    fetcher.close()
+    publisher.close()
+    store.close()
+    server.terminate()
+
+    fp_rate = total_items / parse_s
+    full_rate = total_items / full_s
+    print(f"feeds x items: {args.feeds} x {args.items}, workers {args.workers}")
+    nm_rate = args.feeds / not_modified_s
+    print(f"feedparser only:  {fp_rate:8.0f} items/s ({parse_s:.1f}s)")
+    ratio = full_rate / fp_rate
+    print(f"full connector:   {full_rate:8.0f} items/s ({full_s:.1f}s), ratio {ratio:.2f} (target 0.8)")
+    print(f"304 path:         {nm_rate:8.0f} feeds/s ({not_modified_s:.1f}s) (target 1000)")
+    print(f"peak RSS:         {peak_mb:8.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,7 @@ ports, paths and names without passing strings around.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -78,6 +79,11 @@ class IngestSettings(BaseSettings):
     )
     workers: int = Field(default=8, ge=1, le=64, description="Feeds fetched concurrently.")
     per_host_concurrency: int = Field(default=2, ge=1)
+    parse_processes: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=0,
+        description="Worker processes for parsing and normalising (feedparser needs CPU); 0 = in-thread.",
+    )
     max_body_bytes: int = Field(default=10 * 1024 * 1024)
     metrics_port: int | None = Field(default=None, description="Serve Prometheus metrics on 127.0.0.1:PORT.")
     group_id: str = Field(

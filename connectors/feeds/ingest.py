@@ -7,20 +7,18 @@ only after Kafka acknowledged its items, so a crash at any point re-polls rather
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Protocol
 
+from connectors.feeds.digest import Digest, DigestRequest, digest
 from connectors.feeds.http import Fetcher, FetchError, Validators
 from connectors.feeds.metrics import IngestMetrics
-from connectors.feeds.normalize import normalize_feed
-from connectors.feeds.parse import FeedParseError, ParsedFeed, parse_feed
 from connectors.feeds.schedule import PollOutcome, advance, initial_state
 from connectors.feeds.statestore import StateStore
 from schemas.deadletter import DeadLetter
@@ -39,33 +37,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _feed_hint_s(parsed: ParsedFeed) -> float | None:
-    hints = [h for h in (parsed.ttl_s, parsed.update_period_s) if h]
-    return float(max(hints)) if hints else None
-
-
-def _unstable_guids(state: FeedState, items: Sequence[FeedItem]) -> bool:
-    """The same link came back under a new GUID: this feed's GUIDs cannot identify items."""
-    return any(i.url and i.guid and state.link_guids.get(i.url, i.guid) != i.guid for i in items)
-
-
-def _check_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed | tuple[str, str]:
-    """The parsed feed, or (error kind, reason) when the publisher sent something we cannot use."""
-    try:
-        parsed = parse_feed(body, headers, url)
-    except FeedParseError as exc:
-        return "parse", str(exc)
-    if not parsed.is_feed:
-        return (
-            "not_a_feed",
-            f"not a feed (content-type {headers.get('content-type', '?')}): {parsed.bozo_reason}",
-        )
-    if parsed.bozo and not parsed.entries:
-        # A bozo feed with usable entries is kept (its reason rides on each item); one without is broken.
-        return "malformed", str(parsed.bozo_reason)
-    return parsed
-
-
 class Ingester:
     def __init__(
         self,
@@ -79,6 +50,7 @@ class Ingester:
         owns: Callable[[str], bool] = lambda _feed_id: True,
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
+        digester: Callable[[DigestRequest], Digest] = digest,
     ) -> None:
         self.feeds = list(feeds)
         self._fetcher = fetcher
@@ -90,6 +62,7 @@ class Ingester:
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._in_flight: dict[str, Future[PollOutcome]] = {}
+        self._digest = digester
 
     # -- one feed ---------------------------------------------------------------------------------
     def poll(self, feed: FeedConfig) -> PollOutcome:
@@ -115,33 +88,34 @@ class Ingester:
                 "not_modified", now, max_age_s=result.max_age_s, permanent_url=result.permanent_url
             )
             return self._finish(feed, state, outcome, [])
-        problem = _check_feed(result.body, result.headers, result.final_url)
-        if isinstance(problem, tuple):
-            kind, reason = problem
+        digested = self._digest(
+            DigestRequest(
+                result.body,
+                dict(result.headers),
+                result.final_url,
+                feed,
+                now,
+                state.guid_unstable,
+                state.link_guids,
+            )
+        )
+        if digested.rejected:
+            kind, reason = digested.rejected
             return self._reject(feed, state, now, kind=kind, reason=reason, body=result.body)
-        parsed = problem
-
-        items, failures = normalize_feed(parsed, feed, now, prefer_link=state.guid_unstable)
-        unstable = state.guid_unstable or _unstable_guids(state, items)
-        if unstable and not state.guid_unstable:
+        if digested.guid_unstable and not state.guid_unstable:
             log.warning(
                 "feed changes GUIDs between fetches; identifying its items by link",
                 extra={"feed.id": feed.id},
             )
-            items, failures = normalize_feed(parsed, feed, now, prefer_link=True)
+        items = digested.items
         seen = set(state.recent_ids)
         new: dict[str, FeedItem] = {}
         for item in items:
             if item.item_id not in seen:
                 new.setdefault(item.item_id, item)
         dead = [
-            DeadLetter.of(
-                "NormalizeEntry",
-                reason,
-                f"{feed.id}#entry{index}",
-                json.dumps(parsed.entries[index], default=str),
-            )
-            for index, reason in failures
+            DeadLetter.of("NormalizeEntry", reason, f"{feed.id}#entry{index}", entry)
+            for index, reason, entry in digested.failures
         ]
         try:
             self._publisher.publish(list(new.values()), dead)
@@ -155,7 +129,7 @@ class Ingester:
             "ok",
             now,
             new_items=len(new),
-            feed_hint_s=_feed_hint_s(parsed),
+            feed_hint_s=digested.feed_hint_s,
             etag=result.validators.etag,
             last_modified=result.validators.last_modified,
             max_age_s=result.max_age_s,
@@ -166,7 +140,7 @@ class Ingester:
             update={
                 "recent_ids": [*state.recent_ids, *new][-RECENT_IDS:],
                 "link_guids": dict(list(links.items())[-RECENT_LINKS:]),
-                "guid_unstable": unstable,
+                "guid_unstable": digested.guid_unstable,
             }
         )
         return self._finish(feed, state, outcome, list(new.values()))

@@ -11,6 +11,7 @@ from types import FrameType
 from prometheus_client import start_http_server
 
 from connectors.feeds.assignment import GroupAssignment
+from connectors.feeds.digest import ProcessDigester, digest
 from connectors.feeds.http import Fetcher, FetchPolicy
 from connectors.feeds.ingest import Ingester
 from connectors.feeds.publish import ItemPublisher
@@ -36,7 +37,10 @@ def run_ingest(
             per_host_concurrency=settings.per_host_concurrency, max_body_bytes=settings.max_body_bytes
         )
     )
-    ingester = Ingester(feeds, fetcher, publisher, store, workers=settings.workers)
+    digester = ProcessDigester(settings.parse_processes) if settings.parse_processes else None
+    ingester = Ingester(
+        feeds, fetcher, publisher, store, workers=settings.workers, digester=digester or digest
+    )
     ingester.metrics.registry_errors.set(len(errors))
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr="127.0.0.1", registry=ingester.metrics.registry)
@@ -71,6 +75,8 @@ def run_ingest(
     finally:
         if assignment:
             assignment.close()
+        if digester:
+            digester.close()
         fetcher.close()
         publisher.close()
         store.close()

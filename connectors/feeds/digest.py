@@ -1,0 +1,90 @@
+"""A fetched body turned into items: the CPU-heavy half of a poll (parse, normalise), kept free of I/O
+so the ingester can run it in worker processes while its threads fetch and publish."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from connectors.feeds.normalize import normalize_feed
+from connectors.feeds.parse import FeedParseError, ParsedFeed, parse_feed
+from schemas.feed import FeedConfig
+from schemas.item import FeedItem
+
+
+@dataclass(frozen=True)
+class Digest:
+    items: list[FeedItem] = field(default_factory=list)
+    failures: list[tuple[int, str, str]] = field(default_factory=list)  # entry index, reason, entry as JSON
+    feed_hint_s: float | None = None
+    guid_unstable: bool = False
+    rejected: tuple[str, str] | None = None  # (error kind, reason) when the body is unusable
+
+
+def _check_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed | tuple[str, str]:
+    try:
+        parsed = parse_feed(body, headers, url)
+    except FeedParseError as exc:
+        return "parse", str(exc)
+    if not parsed.is_feed:
+        return (
+            "not_a_feed",
+            f"not a feed (content-type {headers.get('content-type', '?')}): {parsed.bozo_reason}",
+        )
+    if parsed.bozo and not parsed.entries:
+        # A bozo feed with usable entries is kept (its reason rides on each item); one without is broken.
+        return "malformed", str(parsed.bozo_reason)
+    return parsed
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    """One fetched body and what the feed's state knows; picklable, for worker processes."""
+
+    body: bytes
+    headers: dict[str, str]
+    url: str
+    feed: FeedConfig
+    fetched: datetime
+    guid_unstable: bool = False
+    link_guids: dict[str, str] = field(default_factory=dict)  # recent link -> GUID
+
+
+def digest(request: DigestRequest) -> Digest:
+    """Items of one fetched feed. Recent link -> GUID pairs reveal GUIDs that change on every fetch;
+    such a feed's items are then identified by link."""
+    r = request
+    checked = _check_feed(r.body, r.headers, r.url)
+    if isinstance(checked, tuple):
+        return Digest(rejected=checked)
+    items, failures = normalize_feed(checked, r.feed, r.fetched, prefer_link=r.guid_unstable)
+    unstable = r.guid_unstable or any(
+        i.url and i.guid and r.link_guids.get(i.url, i.guid) != i.guid for i in items
+    )
+    if unstable and not r.guid_unstable:
+        items, failures = normalize_feed(checked, r.feed, r.fetched, prefer_link=True)
+    hints = [h for h in (checked.ttl_s, checked.update_period_s) if h]
+    return Digest(
+        items=items,
+        failures=[(n, reason, json.dumps(checked.entries[n], default=str)) for n, reason in failures],
+        feed_hint_s=float(max(hints)) if hints else None,
+        guid_unstable=unstable,
+    )
+
+
+class ProcessDigester:
+    """``digest`` in a pool of worker processes: feedparser is pure Python, so threads cannot share
+    the CPU it needs. Workers are started by a fork server, never forked from a threaded process."""
+
+    def __init__(self, processes: int) -> None:
+        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("forkserver"))
+
+    def __call__(self, request: DigestRequest) -> Digest:
+        return self._pool.submit(digest, request).result()
+
+    def close(self) -> None:
+        self._pool.shutdown()

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from connectors.feeds.normalize import normalize_feed
 from connectors.feeds.parse import FeedParseError, ParsedFeed, parse_feed
@@ -81,10 +85,32 @@ class ProcessDigester:
     the CPU it needs. Workers are started by a fork server, never forked from a threaded process."""
 
     def __init__(self, processes: int) -> None:
-        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("forkserver"))
+        self._pool = ProcessPoolExecutor(
+            processes,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_exit_with,
+            initargs=(os.getpid(),),
+        )
 
     def __call__(self, request: DigestRequest) -> Digest:
         return self._pool.submit(digest, request).result()
 
     def close(self) -> None:
         self._pool.shutdown()
+
+
+def _exit_with(owner_pid: int) -> None:
+    """Worker start-up: exit as soon as the owning ingester is gone, even if it was SIGKILLed."""
+
+    def watch() -> None:
+        stat = Path(f"/proc/{owner_pid}/stat")
+        while True:
+            time.sleep(1)
+            try:
+                gone = stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+            except OSError:
+                gone = True
+            if gone:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()

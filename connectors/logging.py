@@ -39,5 +39,6 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # kafka-python narrates every connection and rebalance at INFO.
-    logging.getLogger("kafka").setLevel(max(logging.WARNING, root.level))
+    # kafka-python narrates every connection and rebalance, httpx every request, at INFO.
+    for chatty in ("kafka", "httpx"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

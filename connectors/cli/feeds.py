@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
 from connectors.feeds.registry import (
     add_feed,
@@ -62,10 +63,14 @@ def add(
     registry: Path | None = RegistryOpt,
 ) -> None:
     """Add a feed to a registry file (validated first)."""
-    feed = FeedConfig(
-        id=feed_id, url=url, name=name, tier=tier, language=language, country=country, tags=tuple(tag)
-    )
-    add_feed(_file(registry), feed)
+    try:
+        feed = FeedConfig(
+            id=feed_id, url=url, name=name, tier=tier, language=language, country=country, tags=tuple(tag)
+        )
+        add_feed(_file(registry), feed)
+    except (ValidationError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"added {feed.id}")
 
 

@@ -138,3 +138,60 @@ def test_two_processes_split_the_feeds_without_double_polling(
     assert first and second, "both processes must take a share"
     assert first | second == set(ids)
     assert not first & second
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_metrics_and_health_report_each_feeds_outcome(
+    stack: LocalStack, server: FeedServer, tmp_path: Path
+) -> None:
+    import urllib.request
+
+    run = uuid.uuid4().hex[:6]
+    good, gone, page = f"h{run}-good", f"h{run}-gone", f"h{run}-page"
+    server.route(f"/{good}.xml", Route(body=rss(good, 2), headers={"Content-Type": "application/rss+xml"}))
+    server.route(f"/{gone}.xml", Route(status=410, body=b"gone"))
+    server.route(
+        f"/{page}.xml", Route(body=b"<html><body>Hello</body></html>", headers={"Content-Type": "text/html"})
+    )
+    entries = [{"id": i, "url": server.url(f"/{i}.xml"), "name": i} for i in (good, gone, page)]
+    (tmp_path / "registry.yaml").write_text(yaml.safe_dump({"feeds": entries}))
+    port = _free_port()
+    proc = _ingest(tmp_path, "--metrics-port", str(port))
+    try:
+        deadline = time.monotonic() + 60
+        metrics = ""
+        wanted = ('watchfloor_ingest_polls_total{outcome="error"} 2.0', 'polls_total{outcome="ok"} 1.0')
+        while time.monotonic() < deadline and not all(w in metrics for w in wanted):
+            time.sleep(0.5)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+                    metrics = resp.read().decode()
+            except OSError:
+                continue
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    assert 'watchfloor_ingest_polls_total{outcome="ok"} 1.0' in metrics, metrics
+    assert 'watchfloor_ingest_poll_errors_total{kind="http_status"} 1.0' in metrics
+    assert 'watchfloor_ingest_poll_errors_total{kind="not_a_feed"} 1.0' in metrics
+    assert "watchfloor_ingest_items_published_total 2.0" in metrics
+    assert "watchfloor_ingest_fetch_seconds_bucket" in metrics
+
+    health = subprocess.run(
+        [*WATCHFLOOR, "feeds", "health", "--json", "--registry", str(tmp_path / "registry.yaml")],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    )
+    rows = {r["feed"]: r for r in json.loads(health.stdout)}
+    assert rows[good]["status"] == "ok" and rows[good]["last_success"]
+    assert rows[gone]["status"] == "disabled"
+    assert rows[page]["status"] == "failing" and "not_a_feed" in rows[page]["last_error"]
+    assert rows[page]["error_streak"] == 1

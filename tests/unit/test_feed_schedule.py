@@ -84,3 +84,13 @@ def test_validators_are_replaced_on_200_and_kept_on_304() -> None:
     assert kept.etag == '"v1"'
     replaced = advance(state, FEED, PollOutcome("ok", T0, etag=None), _rng())
     assert replaced.etag is None
+
+
+def test_silence_is_judged_against_the_feeds_own_cadence() -> None:
+    state = initial_state(FEED, T0).model_copy(update={"last_new_item": T0, "mean_gap_s": 3600.0})
+    assert not state.is_silent(T0 + timedelta(hours=5))
+    assert state.is_silent(T0 + timedelta(hours=7))  # 6 x the usual hourly gap
+    chatty = state.model_copy(update={"mean_gap_s": 60.0})
+    assert not chatty.is_silent(T0 + timedelta(hours=5))  # but never before the 6 h floor
+    assert chatty.is_silent(T0 + timedelta(hours=6, minutes=1))
+    assert not initial_state(FEED, T0).is_silent(T0 + timedelta(days=30))  # no cadence known yet

@@ -20,7 +20,7 @@ def make_producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
         "enable_idempotence": True,
         "retries": 2**31 - 1,
         "linger_ms": 5,
-        "compression_type": "gzip",
+        "compression_type": "lz4",
     }
     config.update(overrides)
     return KafkaProducer(**config)

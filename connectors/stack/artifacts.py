@@ -39,11 +39,8 @@ def stage_kafka(settings: StackSettings) -> Path:
     if (target / ".complete").exists():
         return target
     with tempfile.TemporaryDirectory(dir=_ensure(settings.cache_dir)) as tmp:
-        _run(
+        _maven(
             [
-                _tool("mvn"),
-                "-B",
-                "-q",
                 "-f",
                 str(DEPLOY_LOCAL / "maven" / "kafka.pom.xml"),
                 f"{_DEPENDENCY_PLUGIN}:copy-dependencies",
@@ -67,15 +64,8 @@ def stage_elasticsearch(settings: StackSettings) -> Path:
     if target.exists():
         return target
     with tempfile.TemporaryDirectory(dir=_ensure(settings.cache_dir)) as tmp:
-        _run(
-            [
-                _tool("mvn"),
-                "-B",
-                "-q",
-                f"{_DEPENDENCY_PLUGIN}:copy",
-                f"-Dartifact={ES_ARTIFACT}",
-                f"-DoutputDirectory={tmp}",
-            ],
+        _maven(
+            [f"{_DEPENDENCY_PLUGIN}:copy", f"-Dartifact={ES_ARTIFACT}", f"-DoutputDirectory={tmp}"],
             "download the Elasticsearch integ-test distribution from Maven Central",
         )
         Path(tmp, target.name).rename(target)
@@ -116,6 +106,10 @@ def _tool(name: str) -> str:
     if not found:
         raise StackError(f"`{name}` is not on PATH; the local stack needs it to stage its artifacts")
     return found
+
+
+def _maven(args: list[str], what: str) -> None:
+    _run([_tool("mvn"), "-B", "-q", *args], what)
 
 
 def _run(argv: list[str], what: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from connectors.es_templates import install_templates
 from connectors.stack.artifacts import stage_all
 from connectors.stack.elasticsearch import ElasticsearchService
 from connectors.stack.kafka import KafkaService
@@ -53,7 +54,7 @@ class LocalStack:
         return stage_all(self.settings)
 
     def up(self, timeout_s: float = 180.0) -> list[ServiceStatus]:
-        """Start what is not running, wait until every service is healthy, create missing topics.
+        """Start what is not running, wait until healthy, create missing topics, install index templates.
 
         Idempotent: services already running under this state dir are left alone.
         """
@@ -64,6 +65,7 @@ class LocalStack:
         for service in self.services.values():
             self._wait_healthy(service, deadline)
         self.kafka.ensure_topics(ALL_TOPICS)
+        install_templates(self.settings.es_url)
         return self.status()
 
     def down(self) -> list[str]:

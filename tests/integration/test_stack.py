@@ -118,3 +118,31 @@ def test_second_stack_up_is_idempotent_and_down_leaves_nothing(tmp_path: Path, s
 @pytest.mark.parametrize("service", ["kafka", "elasticsearch"])
 def test_logs_are_readable(stack: LocalStack, service: str) -> None:
     assert stack.logs(service, 20).strip()
+
+
+def test_index_templates_are_installed_and_shape_new_indices(stack: LocalStack) -> None:
+    from elasticsearch import BadRequestError, Elasticsearch
+
+    es = Elasticsearch(stack.settings.es_url)
+    names = {t["name"] for t in es.indices.get_index_template(name="watchfloor-*")["index_templates"]}
+    assert {"watchfloor-articles", "watchfloor-alerts"} <= names
+    index = f"watchfloor-alerts-test-{uuid.uuid4().hex[:6]}"
+    alert = {
+        "@timestamp": "2026-11-28T01:00:00Z",
+        "message": "Kim Jong Un may travel to Russia for arms talks",
+        "event": {"kind": "alert", "severity": 73},
+        "rule": {"name": "arms_transfer", "category": "military"},
+        "url": {"full": "https://news.example/a", "domain": "news.example"},
+        "watchfloor": {"alert_id": "a1", "story_id": "st-1", "topic": "arms_transfer", "revision": 1},
+    }
+    es.index(index=index, id="a1", document=alert, refresh=True)
+    mapping = es.indices.get_mapping(index=index)[index]["mappings"]["properties"]
+    assert mapping["@timestamp"]["type"] == "date"
+    assert mapping["event"]["properties"]["kind"]["type"] == "keyword"
+    assert mapping["message"]["type"] == "text"
+    hits = es.search(index=index, query={"match": {"message": "arms talks"}})["hits"]["hits"]
+    assert [h["_id"] for h in hits] == ["a1"]
+    # Strict mappings: a misspelt field is an error (dead-lettered by the sink), not a silent new field.
+    with pytest.raises(BadRequestError):
+        es.index(index=index, id="a2", document={**alert, "mesage": "typo"})
+    es.indices.delete(index=index)

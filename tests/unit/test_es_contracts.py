@@ -1,0 +1,62 @@
+"""The document models and the index templates are written separately; they must agree field for field."""
+
+from datetime import UTC, datetime
+
+from schemas.article import ArticleDoc, alert_id, story_id_for
+from schemas.es import templates
+from schemas.feed import SourceTier
+from schemas.item import ItemSource
+
+
+def test_article_model_fields_are_exactly_the_template_properties() -> None:
+    props = set(templates()["articles"]["template"]["mappings"]["properties"])
+    fields = {f.alias or name for name, f in ArticleDoc.model_fields.items()}
+    assert fields == props
+
+
+def test_article_document_uses_ecs_timestamp_and_drops_nones() -> None:
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    doc = ArticleDoc(
+        timestamp=now,
+        article_id="a",
+        story_id="st-x",
+        feed_id="f",
+        title="t",
+        language="en",
+        fetched=now,
+        content_hash="h",
+        source=ItemSource(feed_id="f", name="F", tier=SourceTier.WIRE, domain="f.example"),
+    ).to_es()
+    assert doc["@timestamp"] == "2026-11-28T00:00:00Z"
+    assert "published" not in doc and "timestamp" not in doc
+
+
+def test_templates_target_our_index_names_and_use_core_types_only() -> None:
+    core = {"date", "keyword", "text", "float", "long", "integer", "object", None}
+
+    def types(props: dict) -> set:
+        found = set()
+        for spec in props.values():
+            found.add(spec.get("type"))
+            found |= types(spec.get("properties", {}))
+            found |= types(spec.get("fields", {}))
+        return found
+
+    for name, body in templates().items():
+        assert body["index_patterns"] == [f"watchfloor-{name}*"]
+        assert types(body["template"]["mappings"]["properties"]) <= core, name
+
+
+def test_ids_are_deterministic_and_distinct() -> None:
+    assert alert_id("st-1", "arms_transfer", 1) == alert_id("st-1", "arms_transfer", 1)
+    assert (
+        len(
+            {
+                alert_id("st-1", "arms_transfer", 1),
+                alert_id("st-1", "arms_transfer", 2),
+                alert_id("st-1", "leader_visit", 1),
+            }
+        )
+        == 3
+    )
+    assert story_id_for("a1").startswith("st-") and story_id_for("a1") != story_id_for("a2")

@@ -60,3 +60,37 @@ def test_ids_are_deterministic_and_distinct() -> None:
         == 3
     )
     assert story_id_for("a1").startswith("st-") and story_id_for("a1") != story_id_for("a2")
+
+
+def _leaves(props: dict, prefix: str = "") -> set[str]:
+    out = set()
+    for name, spec in props.items():
+        inner = spec.get("properties")
+        out |= _leaves(inner, f"{prefix}{name}.") if inner else {f"{prefix}{name}"}
+    return out
+
+
+def test_alert_model_fields_are_exactly_the_template_properties() -> None:
+    from pydantic import BaseModel
+
+    from schemas.alert import AlertDoc
+
+    def model_leaves(model: type[BaseModel], prefix: str = "") -> set[str]:
+        out = set()
+        for name, field in model.model_fields.items():
+            key = field.alias or name
+            ann = field.annotation
+            inner = [
+                a
+                for a in getattr(ann, "__args__", (ann,))
+                if isinstance(a, type) and issubclass(a, BaseModel)
+            ]
+            if inner and key not in ("actors",):
+                out |= model_leaves(inner[0], f"{prefix}{key}.")
+            elif key == "actors":
+                out |= {f"{prefix}actors.{k}" for k in ("id", "name", "type", "country")}
+            else:
+                out.add(f"{prefix}{key}")
+        return out
+
+    assert model_leaves(AlertDoc) == _leaves(templates()["alerts"]["template"]["mappings"]["properties"])

@@ -1,0 +1,83 @@
+"""An alert per (story, topic, revision): ECS-shaped for Kibana, with Watchfloor's own namespace.
+
+``watchfloor-alerts`` (``_id`` = alert_id) and Kafka ``watchfloor.alerts`` (key = alert_id) carry the
+same document; the notifier reads the latter.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.article import ActorRef
+
+Severity = Literal["low", "medium", "high", "critical"]
+
+
+class AlertEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["alert"] = "alert"
+    category: str = "threat"  # ECS has no news category; "threat" is the closest allowed value
+    severity: int = Field(ge=0, le=100)
+    created: AwareDatetime
+    id: str
+
+
+class AlertRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="The topic rule that fired, e.g. arms_transfer.")
+    category: str
+    id: str
+    description: str = ""
+
+
+class AlertUrl(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full: str
+    domain: str
+
+
+class AlertDetails(BaseModel):
+    """The ``watchfloor.*`` namespace: what an analyst needs to act."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alert_id: str
+    story_id: str
+    topic: str
+    revision: int = Field(ge=1)
+    severity: Severity
+    score: float
+    modality: str | None = None
+    headline: str
+    first_seen: AwareDatetime
+    last_seen: AwareDatetime
+    articles: int
+    sources: list[str]
+    source_count: int
+    tiers: list[str]
+    actor_ids: list[str] = Field(default_factory=list)
+    actors: list[ActorRef] = Field(default_factory=list)
+    reason: str = Field(
+        description="Why this revision: new_story, new_topic, severity_up, corroborated, new_actor."
+    )
+    explanation: dict[str, Any] = Field(default_factory=dict)
+
+
+class AlertDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    timestamp: AwareDatetime = Field(alias="@timestamp")
+    message: str
+    tags: list[str] = Field(default_factory=list)
+    event: AlertEvent
+    rule: AlertRule
+    url: AlertUrl | None = None
+    watchfloor: AlertDetails
+
+    def to_es(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)

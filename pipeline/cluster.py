@@ -1,0 +1,263 @@
+"""Near-duplicate story clustering: wire copies of one report become one story with a stable `story_id`.
+
+Outlets rewrite headlines, trim or add a sentence and append their own footer, so exact hashes miss
+their copies. Each document gets a MinHash signature of word 3-gram shingles over title and body
+(stopwords removed, per-source boilerplate stripped) plus a smaller "lede" signature over the first
+words of the body; LSH buckets on both find candidate stories without scanning them all. A candidate
+is joined when the body estimate reaches `threshold` or the ledes nearly coincide (a copy that only
+carries the first paragraph). State per story is two small signatures and a summary, dropped
+`ttl` of event time after the story's last article.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from hashlib import blake2b
+
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.boilerplate import BoilerplateFilter
+from pipeline.textnorm import content_words, tokens, word_hash
+from schemas.article import story_id_for
+
+Signature = npt.NDArray[np.uint32]
+_U64 = npt.NDArray[np.uint64]
+
+NUM_PERM = 64
+LEDE_PERM = 32
+SHINGLE = 3
+EMPTY = np.uint32(0xFFFFFFFF)
+_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+_POSITION = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5, 0x85EBCA77C2B2AE63],
+    dtype=np.uint64,
+)
+
+
+def _params(n: int) -> tuple[_U64, _U64]:
+    """Multiply-shift hash parameters (odd multipliers), derived from fixed labels: same everywhere."""
+    raw = [
+        int.from_bytes(blake2b(f"watchfloor-minhash-{i}".encode(), digest_size=16).digest(), "little")
+        for i in range(n)
+    ]
+    a = np.array([(r & 0xFFFFFFFFFFFFFFFF) | 1 for r in raw], dtype=np.uint64)
+    b = np.array([r >> 64 for r in raw], dtype=np.uint64)
+    return a, b
+
+
+_A, _B = _params(NUM_PERM)
+
+
+def _mix(x: _U64) -> _U64:
+    """splitmix64 finaliser: shingle hashes built linearly from word hashes get their bits spread."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * _MIX[0]
+    x = x ^ (x >> np.uint64(27))
+    x = x * _MIX[1]
+    return x ^ (x >> np.uint64(31))
+
+
+def _shingles(words: list[str]) -> _U64:
+    """64-bit hashes of the word 3-grams (the whole text as one shingle when shorter)."""
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    hashes = np.fromiter((word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+    size = min(SHINGLE, len(words))
+    count = len(words) - size + 1
+    acc = np.zeros(count, dtype=np.uint64)
+    for j in range(size):
+        acc += hashes[j : j + count] * _POSITION[j]
+    return _mix(acc)
+
+
+def _minhash(shingles: _U64, num_perm: int) -> Signature:
+    if not shingles.size:
+        return np.full(num_perm, EMPTY, dtype=np.uint32)
+    hashed = shingles[:, None] * _A[None, :num_perm] + _B[None, :num_perm]
+    return (hashed >> np.uint64(32)).min(axis=0).astype(np.uint32)
+
+
+def signature(title: str, text: str) -> Signature:
+    """MinHash of the word 3-gram shingles of title and body; compare two with `similarity`."""
+    return _minhash(_shingles(tokens(title) + tokens(text)), NUM_PERM)
+
+
+def similarity(a: Signature, b: Signature) -> float:
+    """Estimated Jaccard similarity of the two shingle sets; 0.0 when either document was empty."""
+    if (a == EMPTY).all() or (b == EMPTY).all():
+        return 0.0
+    return float(np.count_nonzero(a == b)) / a.size
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterParams:
+    threshold: float = 0.45
+    lede_threshold: float = 0.8
+    lede_words: int = 30
+    bands: int = 32
+    lede_bands: int = 8
+    ttl: timedelta = timedelta(hours=72)
+    boilerplate_min_stories: int | None = 2
+    """None disables the boilerplate filter (used to show what it prevents)."""
+
+    def __post_init__(self) -> None:
+        if NUM_PERM % self.bands or LEDE_PERM % self.lede_bands:
+            raise ValueError("bands must divide the signature length")
+        if self.ttl <= timedelta(0):
+            raise ValueError("ttl must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterDoc:
+    item_id: str
+    title: str
+    text: str
+    source_id: str
+    tier: str
+    event_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StorySummary:
+    story_id: str
+    first_seen: datetime
+    last_seen: datetime
+    articles: int
+    sources: tuple[str, ...]
+    tiers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    story_id: str
+    is_new_story: bool
+    similarity: float
+    """Larger of the body and lede estimates to the story joined; for a new story, to the best rejected
+    candidate (0.0 if LSH found none)."""
+    story: StorySummary
+
+
+@dataclass(slots=True)
+class _Story:
+    story_id: str
+    sig: Signature
+    lede: Signature
+    first_seen: datetime
+    last_seen: datetime
+    articles: int = 1
+    sources: set[str] = field(default_factory=set)
+    tiers: set[str] = field(default_factory=set)
+
+    def summary(self) -> StorySummary:
+        return StorySummary(
+            self.story_id,
+            self.first_seen,
+            self.last_seen,
+            self.articles,
+            tuple(sorted(self.sources)),
+            tuple(sorted(self.tiers)),
+        )
+
+
+def _band_keys(sig: Signature, bands: int, offset: int) -> list[int]:
+    """One 32-bit bucket key per band (a collision only adds a candidate); `offset` keeps bands apart."""
+    rows = sig.reshape(bands, -1).astype(np.uint64)
+    acc = np.arange(offset, offset + bands, dtype=np.uint64) * _POSITION[-1]
+    for j in range(rows.shape[1]):
+        acc += rows[:, j] * _POSITION[j % (_POSITION.size - 1)]
+    return [int(k) & 0xFFFFFFFF for k in _mix(acc)]
+
+
+class StoryIndex:
+    """Stories of one Beam key: signatures, summaries and LSH buckets, bounded by an event-time TTL."""
+
+    def __init__(self, params: ClusterParams | None = None) -> None:
+        self.params = params or ClusterParams()
+        min_stories = self.params.boilerplate_min_stories
+        self._boilerplate = BoilerplateFilter(min_stories) if min_stories else None
+        self._stories: dict[int, _Story] = {}
+        self._buckets: dict[int, tuple[int, ...]] = {}  # tuples: most buckets hold one story
+        self._next = 0
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    def _keys(self, story: _Story) -> list[int]:
+        p = self.params
+        return _band_keys(story.sig, p.bands, 0) + _band_keys(story.lede, p.lede_bands, p.bands)
+
+    def assign(self, doc: ClusterDoc) -> Assignment:
+        """Join the most similar matching story, else open a new one with an id from `doc.item_id`."""
+        p = self.params
+        hashes: list[int] = []
+        if self._boilerplate is None:
+            body = tokens(doc.text)
+        else:
+            hashes, kept = self._boilerplate.split(doc.source_id, doc.text)
+            body = [word for sentence in kept for word in content_words(sentence)]
+        sig = _minhash(_shingles(tokens(doc.title) + body), NUM_PERM)
+        lede = _minhash(_shingles(body[: p.lede_words]), LEDE_PERM)
+        probe = _Story("", sig, lede, doc.event_time, doc.event_time)
+        keys = self._keys(probe)
+        best: tuple[float, int] | None = None
+        rejected = 0.0
+        for handle in sorted({h for key in keys for h in self._buckets.get(key, ())}):
+            story = self._stories[handle]
+            body_sim, lede_sim = similarity(sig, story.sig), similarity(lede, story.lede)
+            score = max(body_sim, lede_sim)
+            if body_sim >= p.threshold or lede_sim >= p.lede_threshold:
+                if best is None or score > best[0]:
+                    best = (score, handle)
+            else:
+                rejected = max(rejected, score)
+        if best is None:
+            story, score, new = self._open(probe, doc.item_id, keys), rejected, True
+        else:
+            story, score, new = self._stories[best[1]], best[0], False
+            story.articles += 1
+            story.first_seen = min(story.first_seen, doc.event_time)
+            story.last_seen = max(story.last_seen, doc.event_time)
+        story.sources.add(doc.source_id)
+        story.tiers.add(doc.tier)
+        if self._boilerplate is not None:
+            self._boilerplate.record(doc.source_id, hashes, story.story_id)
+        return Assignment(story.story_id, new, score, story.summary())
+
+    def _open(self, probe: _Story, item_id: str, keys: list[int]) -> _Story:
+        probe.story_id = story_id_for(item_id)
+        handle, self._next = self._next, self._next + 1
+        self._stories[handle] = probe
+        for key in keys:
+            self._buckets[key] = (*self._buckets.get(key, ()), handle)
+        return probe
+
+    def expire(self, watermark: datetime) -> int:
+        """Drop stories whose last article is older than `watermark - ttl`; returns how many."""
+        if watermark.tzinfo is None:
+            raise ValueError("watermark must be timezone-aware")
+        cutoff = watermark - self.params.ttl
+        old = [h for h, story in self._stories.items() if story.last_seen < cutoff]
+        for handle in old:
+            for key in self._keys(self._stories.pop(handle)):
+                rest = tuple(h for h in self._buckets.pop(key) if h != handle)
+                if rest:
+                    self._buckets[key] = rest
+        return len(old)
+
+    def stories(self) -> list[StorySummary]:
+        return [story.summary() for story in self._stories.values()]
+
+    def state_bytes(self) -> int:
+        """Serialised size of the story state (what a Beam state backend stores), boilerplate excluded.
+
+        Per story: both signatures, two 8-byte timestamps, a 4-byte count, the id and source/tier
+        strings, and one 4-byte key + 4-byte handle per LSH band.
+        """
+        per_band = 8 * (self.params.bands + self.params.lede_bands)
+        total = 0
+        for story in self._stories.values():
+            strings = sum(len(s) + 1 for s in (story.story_id, *story.sources, *story.tiers))
+            total += story.sig.nbytes + story.lede.nbytes + 16 + 4 + strings + per_band
+        return total

@@ -1,0 +1,56 @@
+"""Text normalisation and stable hashing shared by near-duplicate clustering and its boilerplate filter.
+
+Outlets re-typeset wire copy (curly quotes, dashes, case, spacing), so comparison happens on
+casefolded NFKC words with punctuation and common English stopwords removed. Hashes must agree
+across worker processes and restarts, so they come from blake2b, never the salted built-in `hash`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from hashlib import blake2b
+
+_NON_WORD = re.compile(r"[^\w\s]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+_STOPWORDS = """a an and are as at be been but by for from had has have he her his in into is it its of on or
+our said says she than that the their them they this to was were which who will with would"""
+STOPWORDS = frozenset(_STOPWORDS.split())
+
+
+def normalise(text: str) -> str:
+    """NFKC, casefold, punctuation to spaces, whitespace collapsed."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_NON_WORD.sub(" ", folded).split())
+
+
+def content_words(normalised: str) -> list[str]:
+    """Words of already normalised text without stopwords: the units shingles are built from."""
+    return [word for word in normalised.split() if word not in STOPWORDS]
+
+
+def tokens(text: str) -> list[str]:
+    return content_words(normalise(text))
+
+
+def normalised_sentences(text: str) -> list[str]:
+    """Normalised non-empty lines and sentences: the granularity at which outlets repeat boilerplate.
+
+    Folds and strips the whole text in one pass, splitting first, since stripping removes the full stops.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    joined = "\n".join(_SENTENCE_END.split(folded))
+    return [norm for line in _NON_WORD.sub(" ", joined).split("\n") if (norm := " ".join(line.split()))]
+
+
+def stable_hash(value: str) -> int:
+    """64-bit hash of `value`, identical in every process."""
+    return int.from_bytes(blake2b(value.encode(), digest_size=8).digest(), "little")
+
+
+@lru_cache(maxsize=65536)
+def word_hash(word: str) -> int:
+    """`stable_hash` cached for words, which repeat across documents (sentences mostly do not)."""
+    return stable_hash(word)

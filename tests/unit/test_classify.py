@@ -1,0 +1,335 @@
+"""The classification engine: explanations, score arithmetic, clauses, languages, actors, modality."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from pipeline.classify import Classification, Classifier
+from pipeline.classify.actors import ActorMatcher
+from pipeline.classify.engine import load_gazetteer
+from pipeline.classify.modality import ModalityDetector
+from pipeline.classify.rules import RuleSet, TopicMatch
+from pipeline.classify.text import english_inflections, tokenize
+from schemas.rules import Rule
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+SCENARIO_TITLE = "North Korea's Kim may travel to Russia for arms talks with Putin, US says"
+SCENARIO_TEXT = (Path(__file__).parent / "data" / "kim_putin_visit.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.from_dir(DEPLOY)
+
+
+def _rule(**overrides: Any) -> Rule:
+    spec: dict[str, Any] = {
+        "id": "supply_test",
+        "description": "test rule",
+        "category": "test",
+        "threshold": 3,
+        "languages": ["en", "ru"],
+        "terms": {
+            "supply": {"en": ["supply~", {"pattern": "sent", "variants": ["sends"]}]},
+            "weapons": {"en": ["missile*", {"pattern": "arms deal", "weight": 2.5}], "ru": ["ракет*"]},
+        },
+        "examples": {"positive": [{"text": "x"}], "negative": [{"text": "y"}]},
+    }
+    spec.update(overrides)
+    return Rule.model_validate(spec)
+
+
+def _classifier(*rules: Rule) -> Classifier:
+    return Classifier(RuleSet(rules), ActorMatcher(load_gazetteer(DEPLOY / "gazetteer")), ModalityDetector())
+
+
+def _topic(result: Classification, topic: str) -> TopicMatch:
+    return next(t for t in result.topics if t.topic == topic)
+
+
+# --- tokens and patterns ---
+
+
+def test_tokens_keep_offsets_and_pass_non_latin_scripts_through() -> None:
+    text = "Kim Jong-un's trip: Путина и 김정은이 (U.S. view) don't."
+    tokens = tokenize(text)
+    assert tokens.norms == [
+        "kim", "jong", "un", "s", "trip", "путина", "и", "김정은이", "u", ".", "s", ".", "view", "don't", ".",
+    ]  # fmt: skip
+    for i, norm in enumerate(tokens.norms):
+        assert text[tokens.starts[i] : tokens.ends[i]].lower() == norm
+
+
+def test_sentences_split_on_full_stops_but_not_after_initials_or_titles() -> None:
+    tokens = tokenize("Mr. Putin met U.S. officials. Then he left! Was it? Yes")
+    words = [(n, s) for n, s in zip(tokens.norms, tokens.sentences, strict=True) if n not in ".!?"]
+    assert words == [
+        ("mr", 0), ("putin", 0), ("met", 0), ("u", 0), ("s", 0), ("officials", 0),
+        ("then", 1), ("he", 1), ("left", 1), ("was", 2), ("it", 2), ("yes", 3),
+    ]  # fmt: skip
+
+
+def test_english_inflections_cover_regular_forms() -> None:
+    assert {"supply", "supplies", "supplied", "supplying"} <= set(english_inflections("supply"))
+    assert {"launch", "launches", "launched", "launching"} <= set(english_inflections("launch"))
+    assert {"impose", "imposes", "imposed", "imposing"} <= set(english_inflections("impose"))
+    assert {"ship", "ships", "shipped", "shipping"} <= set(english_inflections("ship"))
+
+
+def test_inflection_prefix_variant_and_phrase_patterns_match() -> None:
+    engine = _classifier(_rule(threshold=2))
+    for text in ("Russia supplied missiles", "they are supplying missilery", "Seoul sends missiles"):
+        assert engine.classify("", text).topic_ids == ["supply_test"], text
+    assert engine.classify("", "they signed an arms deal").topic_ids == ["supply_test"]
+    assert engine.classify("", "they signed an arms pact and a deal").topics == ()
+
+
+# --- explanation and score arithmetic ---
+
+
+def test_explanation_spans_slice_the_input_to_the_matched_term(classifier: Classifier) -> None:
+    result = classifier.classify(SCENARIO_TITLE, SCENARIO_TEXT)
+    fields = {"title": SCENARIO_TITLE, "text": SCENARIO_TEXT}
+    spans = [s for t in result.topics for c in t.contributions for s in c.spans]
+    spans += [m.span for a in result.actors for m in a.mentions]
+    assert len(spans) > 50
+    for span in spans:
+        assert fields[span.field][span.start : span.end] == span.text
+    arms = _topic(result, "arms_transfer")
+    deal = next(c for c in arms.contributions if c.label == "deal:arms deal~")
+    assert [s.text for s in deal.spans] == ["arms deal"]
+
+
+def test_score_is_the_sum_of_the_weights_shown(classifier: Classifier) -> None:
+    result = classifier.classify(SCENARIO_TITLE, SCENARIO_TEXT)
+    for topic in result.topics:
+        total = sum(c.weight for c in topic.contributions)
+        assert math.isclose(topic.score, total)
+        assert topic.score >= topic.threshold
+        assert topic.arithmetic.endswith(f"= {topic.score:g} >= threshold {topic.threshold:g}")
+        for contribution in topic.contributions:
+            assert f"{contribution.weight:g} [{contribution.label}]" in topic.arithmetic
+
+
+def test_a_term_counts_once_however_often_it_occurs() -> None:
+    engine = _classifier(_rule(threshold=1))
+    once = _topic(engine.classify("", "missiles"), "supply_test")
+    many = _topic(engine.classify("", "missiles missiles missile missiles"), "supply_test")
+    assert once.score == many.score == 1
+    assert len(many.contributions[0].spans) == 4
+
+
+def test_proximity_window_counts_tokens_between_the_two_hits() -> None:
+    near = {"a": ["supply"], "b": ["weapons"], "window": 3, "weight": 2}
+    engine = _classifier(_rule(near=[near], threshold=4))
+    inside = engine.classify("", "Moscow supplied one two three missiles")
+    assert inside.topic_ids == ["supply_test"]
+    assert _topic(inside, "supply_test").score == 4
+    clause = next(c for c in _topic(inside, "supply_test").clauses if c.kind == "near")
+    assert [s.text for s in clause.spans] == ["supplied", "missiles"]
+    assert engine.classify("", "Moscow supplied one two three four missiles").topics == ()
+    assert engine.classify("Moscow supplied", "missiles").topics == (), "fields are separate windows"
+
+
+def test_required_proximity_blocks_a_match_that_reaches_the_threshold_otherwise() -> None:
+    near = {"a": ["supply"], "b": ["weapons"], "window": 1, "required": True}
+    engine = _classifier(_rule(near=[near], threshold=1))
+    assert engine.classify("", "supplied missiles").topic_ids == ["supply_test"]
+    assert engine.classify("", "missiles were later supplied").topics == ()
+
+
+def test_none_group_vetoes_and_all_any_groups_gate() -> None:
+    terms = {
+        "supply": {"en": ["supply~"]},
+        "weapons": {"en": ["missile*"]},
+        "sport": {"en": ["football"]},
+    }
+    vetoed = _classifier(_rule(terms=terms, threshold=1, groups={"none": ["sport"]}))
+    assert vetoed.classify("", "supplied missiles").topic_ids == ["supply_test"]
+    assert vetoed.classify("", "supplied missiles to the football club").topics == ()
+    (explained,) = vetoed.explain("", "supplied missiles to the football club")
+    veto = next(c for c in explained.clauses if c.kind == "none")
+    assert not veto.satisfied
+    assert [s.text for s in veto.spans] == ["football"]
+    gated = _classifier(_rule(terms=terms, threshold=1, groups={"all": ["supply", "weapons"]}))
+    assert gated.classify("", "missiles").topics == ()
+    assert gated.classify("", "supplied missiles").topic_ids == ["supply_test"]
+
+
+def test_mask_cancels_the_idiom_but_not_a_longer_term_containing_it() -> None:
+    terms = {
+        "drill": {"en": ["drill~", {"pattern": "live-fire drill~", "weight": 3}]},
+        "civil": {"en": ["fire drill~"]},
+    }
+    engine = _classifier(_rule(terms=terms, threshold=1, groups={"mask": ["civil"]}))
+    assert engine.classify("", "the school fire drill").topics == ()
+    live = _topic(engine.classify("", "navy live-fire drills"), "supply_test")
+    assert live.score == 3
+    assert engine.classify("", "a fire drill, then more drills").topic_ids == ["supply_test"]
+
+
+def test_per_language_terms_apply_only_to_their_language() -> None:
+    engine = _classifier(_rule(threshold=1))
+    assert engine.classify("", "поставки ракет", "ru").topic_ids == ["supply_test"]
+    assert engine.classify("", "поставки ракет", "en").topics == ()
+    assert engine.classify("", "missiles", "ru").topics == ()
+    assert engine.classify("", "missiles", "fr").topics == (), "a language the rule lacks"
+    everywhere = _rule(threshold=1, terms={"weapons": {"*": ["icbm*"]}})
+    assert _classifier(everywhere).classify("", "ICBMs", "ru").topic_ids == ["supply_test"]
+
+
+def test_rule_packs_are_validated_on_load() -> None:
+    with pytest.raises(ValidationError, match="undefined term lists"):
+        _rule(groups={"none": ["nope"]})
+    with pytest.raises(ValidationError, match="bad pattern word"):
+        _rule(terms={"w": {"en": ["mis*sile"]}})
+    with pytest.raises(ValidationError, match="not in the rule's languages"):
+        _rule(terms={"w": {"ko": ["미사일*"]}})
+    with pytest.raises(ValidationError, match="reserved"):
+        _rule(terms={"@person": {"en": ["x"]}})
+
+
+# --- actors ---
+
+
+@pytest.mark.parametrize(
+    ("text", "actor"),
+    [
+        ("Kim Jong-un inspected a factory", "person:kim-jong-un"),
+        ("Kim Jong Un inspected a factory", "person:kim-jong-un"),
+        ("김정은이 공장을 방문했다", "person:kim-jong-un"),
+        ("Ким Чен Ын посетил завод", "person:kim-jong-un"),
+        ("Путину позвонили", "person:vladimir-putin"),
+        ("Zelenskyy spoke", "person:volodymyr-zelensky"),
+        ("Зеленский заявил", "person:volodymyr-zelensky"),
+        ("Pyongyang said", "PRK"),
+        ("the Kremlin said", "RUS"),
+        ("Moscow's war", "RUS"),
+        ("the White House said", "USA"),
+        ("shelling in Kiev", "UKR"),
+        ("officials in Kyiv", "UKR"),
+        ("Beijing responded", "CHN"),
+        ("Seoul responded", "KOR"),
+        ("Tehran responded", "IRN"),
+        ("DPRK state media", "PRK"),
+        ("Chad closed its border", "TCD"),
+        ("Turkey hosted talks", "TUR"),
+        ("troops withdrew from Georgia after talks in Tbilisi", "GEO"),
+    ],
+)
+def test_actors_by_alias_transliteration_and_metonym(classifier: Classifier, text: str, actor: str) -> None:
+    assert actor in classifier.classify("", text).actor_ids
+
+
+def test_people_carry_their_country_code(classifier: Classifier) -> None:
+    (kim,) = classifier.classify("", "Kim Jong Un spoke").actors
+    assert (kim.type, kim.iso3, kim.name) == ("person", "PRK", "Kim Jong Un")
+    (russia,) = classifier.classify("", "the Kremlin spoke").actors
+    assert (russia.id, russia.type, russia.iso3) == ("RUS", "country", "RUS")
+    assert russia.mentions[0].kind == "metonym"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we roasted a turkey for the holiday",
+        "a hanging chad on the ballot",
+        "let us know what you think",
+        "Atlanta, Georgia, hosted the Braves game",
+        "the Georgia governor signed a budget for the state's counties",
+        "Michael Jordan played basketball",
+    ],
+)
+def test_no_actor_from_common_nouns_or_the_us_state(classifier: Classifier, text: str) -> None:
+    assert classifier.classify("", text).actors == ()
+
+
+def test_longest_alias_wins_an_overlap(classifier: Classifier) -> None:
+    result = classifier.classify("", "The North Korean leader met South Korean officials")
+    assert result.actor_ids == ["PRK", "KOR"]
+    assert [m.span.text for a in result.actors for m in a.mentions] == ["North Korean", "South Korean"]
+
+
+# --- modality ---
+
+
+@pytest.mark.parametrize(
+    ("text", "modality"),
+    [
+        ("President Putin may travel to Pyongyang next month.", "planned_or_possible"),
+        ("President Putin is expected to visit Pyongyang.", "planned_or_possible"),
+        ("President Putin plans to visit Pyongyang.", "planned_or_possible"),
+        ("The Kremlin denied that President Putin would visit Pyongyang.", "denied"),
+        ("The Kremlin declined to confirm a visit by President Putin to Pyongyang.", "denied"),
+        ("President Putin reportedly visited Pyongyang.", "reported"),
+        ("According to state media, President Putin visited Pyongyang.", "reported"),
+        ("President Putin visited Pyongyang on Tuesday.", "actual"),
+        ("President Putin visited Pyongyang in May.", "actual"),
+        ("Officials reportedly said President Putin plans to visit Pyongyang.", "planned_or_possible"),
+    ],
+)
+def test_modality_from_cues_near_the_trigger(classifier: Classifier, text: str, modality: str) -> None:
+    result = classifier.classify("", text)
+    assert _topic(result, "leader_visit").modality == modality
+    assert result.modality == modality
+
+
+def test_modality_cue_outside_the_trigger_sentence_is_ignored(classifier: Classifier) -> None:
+    result = classifier.classify("", "Prices may rise. President Putin visited Pyongyang on Tuesday.")
+    assert result.modality == "actual"
+
+
+def test_headline_and_lead_outvote_a_later_denial(classifier: Classifier) -> None:
+    result = classifier.classify(
+        "Putin may visit Pyongyang",
+        "President Putin is expected to visit Pyongyang soon. The Kremlin declined to comment on the visit.",
+    )
+    explanation = _topic(result, "leader_visit").modality_explanation
+    assert explanation["votes"] == {"planned_or_possible": 5, "denied": 1}
+    assert result.modality == "planned_or_possible"
+    cue = next(c for c in explanation["cues"] if c["modality"] == "denied")
+    assert cue["text"] == "declined to comment"
+
+
+# --- the canonical scenario ---
+
+
+def test_canonical_scenario_kim_may_travel_to_russia_for_arms_talks(classifier: Classifier) -> None:
+    result = classifier.classify(SCENARIO_TITLE, SCENARIO_TEXT)
+    # Sanctions match by design: the article says a deal would violate UN Security Council resolutions and
+    # threatens sanctions. The background 'ballistic missiles' and 'military parade' match no test/exercise.
+    assert set(result.topic_ids) == {"arms_transfer", "leader_visit", "sanctions"}
+    assert {"PRK", "RUS", "USA", "UKR", "person:kim-jong-un", "person:vladimir-putin"} <= set(
+        result.actor_ids
+    )
+    assert "person:sergei-shoigu" in result.actor_ids
+    visit = _topic(result, "leader_visit")
+    assert visit.modality == "planned_or_possible"
+    assert visit.modality_explanation["votes"]["denied"] == 1, "'the Kremlin declined to comment' is outvoted"
+    assert _topic(result, "arms_transfer").modality == "planned_or_possible"
+    assert _topic(result, "sanctions").modality == "planned_or_possible"
+    assert result.modality == "planned_or_possible"
+    assert result.explanation["primary_topic"] in {"arms_transfer", "leader_visit"}
+
+
+def test_output_is_json_serialisable(classifier: Classifier) -> None:
+    data = json.loads(json.dumps(classifier.classify(SCENARIO_TITLE, SCENARIO_TEXT).to_dict()))
+    assert set(data) == {"topics", "actors", "modality", "explanation"}
+    topic = data["topics"][0]
+    assert {"topic", "score", "threshold", "arithmetic", "contributions", "clauses", "modality"} <= set(topic)
+    assert "triggers" not in topic
+    span = topic["contributions"][0]["spans"][0]
+    assert {"field", "start", "end", "text"} <= set(span)
+
+
+def test_no_topic_means_no_modality(classifier: Classifier) -> None:
+    result = classifier.classify("Weather", "Sunny skies over Seoul on Sunday.")
+    assert result.topics == ()
+    assert result.modality is None
+    assert result.actor_ids == ["KOR"]

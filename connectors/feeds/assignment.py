@@ -64,6 +64,9 @@ class GroupAssignment:
         self._on_revoke = on_revoke
         self._on_assign = on_assign
         self._consumer.subscribe([topic], listener=_Listener(self))
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._member, name="feed-leases", daemon=True)
+        self._thread.start()
 
     def _set(self, owned: set[int]) -> None:
         with self._lock:
@@ -72,17 +75,21 @@ class GroupAssignment:
         if changed:
             log.info("feed leases changed", extra={"watchfloor.leases": sorted(owned)})
 
-    def poll(self) -> None:
-        """Take part in the group (join, rebalance); call at least every few seconds.
+    def _member(self) -> None:
+        """Take part in the group from a thread of its own, polling without pause.
 
-        A join needs several round trips inside one poll: with ``timeout_ms=0`` and a pause between calls
-        kafka-python restarts the join every time and never gets an assignment (measured).
+        A join takes several round trips inside polls; polled only now and then from the ingest loop,
+        kafka-python restarts unfinished joins, and each restart rebalances every other member too
+        (measured: a rebalance every 2-3 s and feeds polled by both processes).
         """
-        self._consumer.poll(timeout_ms=200)
+        while not self._closing.is_set():
+            self._consumer.poll(timeout_ms=500)
 
     def owns(self, feed_id: str) -> bool:
         with self._lock:
             return lease_of(feed_id, self.partitions) in self._owned
 
     def close(self) -> None:
+        self._closing.set()
+        self._thread.join(timeout=30)
         self._consumer.close()

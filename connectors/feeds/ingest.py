@@ -221,13 +221,10 @@ class Ingester:
         for future in list(self._in_flight.values()):
             future.result()
 
-    def run_forever(
-        self, stop: threading.Event, tick_s: float = 1.0, before_tick: Callable[[], None] = lambda: None
-    ) -> None:
+    def run_forever(self, stop: threading.Event, tick_s: float = 1.0) -> None:
         """Poll feeds as they fall due until ``stop`` is set; then finish in-flight polls and return."""
         with ThreadPoolExecutor(self._workers, thread_name_prefix="poll") as pool:
             while not stop.is_set():
-                before_tick()
                 self._in_flight = {k: f for k, f in self._in_flight.items() if not f.done()}
                 now = self._clock()
                 for feed in self.due(now):

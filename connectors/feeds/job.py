@@ -70,7 +70,7 @@ def run_ingest(
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-        ingester.run_forever(stop, before_tick=assignment.poll)
+        ingester.run_forever(stop)
         return 0
     finally:
         if assignment:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from connectors.cli import feeds, ingest, smoke, stack
+from connectors.cli import classify, feeds, ingest, smoke, stack
 
 app = typer.Typer(
     help="Watchfloor: always-on news monitoring for geopolitical events.",
@@ -15,6 +15,8 @@ app = typer.Typer(
 app.add_typer(stack.app, name="stack")
 app.add_typer(feeds.app, name="feeds")
 app.command(name="ingest")(ingest.ingest)
+app.command(name="classify")(classify.classify)
+app.add_typer(classify.rules_app, name="rules")
 app.command(name="smoke")(smoke.smoke)
 
 

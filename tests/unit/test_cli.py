@@ -20,6 +20,8 @@ def test_every_subcommand_has_help() -> None:
         ["feeds", "check"],
         ["ingest"],
         ["smoke"],
+        ["classify"],
+        ["rules", "test"],
     ):
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0, (args, result.output)
@@ -57,3 +59,30 @@ def test_feeds_add_refuses_an_invalid_url(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "http or https" in result.output
     assert not registry.exists()
+
+
+def test_rules_test_runs_every_example() -> None:
+    result = runner.invoke(app, ["rules", "test"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("0 failed")
+
+
+def test_classify_reads_json_lines_and_reports_bad_lines() -> None:
+    import json
+
+    good = {
+        "id": "k1",
+        "title": "Kim Jong Un may visit Russia for arms talks with Putin",
+        "text": "North Korean leader Kim Jong Un may travel to Russia to meet President Vladimir Putin "
+        "and discuss supplying artillery shells for the war in Ukraine, US officials said.",
+        "language": "en",
+    }
+    result = runner.invoke(app, ["classify"], input=json.dumps(good) + "\n{broken\n")
+    assert result.exit_code == 1  # one bad line, reported, the good one still answered
+    first = json.loads(result.output.splitlines()[0])
+    assert first["id"] == "k1"
+    assert {"arms_transfer", "leader_visit"} <= {t["topic"] for t in first["topics"]}
+    assert {"PRK", "RUS", "person:kim-jong-un", "person:vladimir-putin"} <= {a["id"] for a in first["actors"]}
+    assert first["modality"] == "planned_or_possible"
+    assert all("explanation" in t and "score" in t for t in first["topics"])
+    assert "line 2: skipped" in result.output

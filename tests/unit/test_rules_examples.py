@@ -10,17 +10,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.classify import Classifier
+from pipeline.classify.examples import ExampleCase, cases, failure
 from pipeline.classify.rules import load_rules
-from schemas.rules import Example
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 RULES = load_rules((DEPLOY / "rules").glob("*.yaml"))
-CASES = [
-    pytest.param(rule.id, positive, example, id=f"{rule.id}-{'pos' if positive else 'neg'}{i}")
-    for rule in RULES
-    for positive, examples in ((True, rule.examples.positive), (False, rule.examples.negative))
-    for i, example in enumerate(examples)
-]
+CASES = [pytest.param(case, id=case.name) for case in cases(RULES)]
 
 
 @pytest.fixture(scope="module")
@@ -28,20 +23,9 @@ def classifier() -> Classifier:
     return Classifier.from_dir(DEPLOY)
 
 
-def _explain(classifier: Classifier, topic: str, example: Example) -> str:
-    for match in classifier.explain(example.title, example.text, example.language):
-        if match.topic == topic:
-            return f"{match.arithmetic}; clauses: {[(c.kind, c.lists, c.satisfied) for c in match.clauses]}"
-    return "no term of the rule occurs"
-
-
-@pytest.mark.parametrize(("topic", "positive", "example"), CASES)
-def test_rule_example(classifier: Classifier, topic: str, positive: bool, example: Example) -> None:
-    result = classifier.classify(example.title, example.text, example.language)
-    matched = {t.topic: t for t in result.topics}
-    assert (topic in matched) == positive, _explain(classifier, topic, example)
-    if positive and example.modality is not None:
-        assert matched[topic].modality == example.modality.value, matched[topic].modality_explanation
+@pytest.mark.parametrize("case", CASES)
+def test_rule_example(classifier: Classifier, case: ExampleCase) -> None:
+    assert failure(classifier, case) is None, failure(classifier, case)
 
 
 def test_the_shipped_packs_cover_the_required_topics_with_enough_examples() -> None:

@@ -1,0 +1,64 @@
+"""``watchfloor classify`` and ``watchfloor rules test``: backtest tools, on the pipeline's own code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+RulesOpt = typer.Option(Path("deploy"), "--rules-dir", help="Directory holding rules/ and gazetteer/.")
+rules_app = typer.Typer(help="Topic rule packs (deploy/rules/*.yaml).", no_args_is_help=True)
+
+
+def classify(rules_dir: Path = RulesOpt) -> None:
+    """Read JSON lines {"id", "title", "text", "language"} on stdin; write one JSON line per input."""
+    from pipeline.classify import Classifier
+
+    classifier = Classifier.from_dir(rules_dir)
+    bad = 0
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+            result = classifier.classify(
+                str(doc.get("title", "")), str(doc["text"]), str(doc.get("language", "en"))
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            bad += 1
+            typer.echo(f"line {number}: skipped: {type(exc).__name__}: {exc}", err=True)
+            continue
+        out = {
+            "id": doc.get("id"),
+            "topics": [
+                {"topic": t["topic"], "score": t["score"], "explanation": t}
+                for t in result.to_dict()["topics"]
+            ],
+            "actors": [{"id": a.id, "name": a.name, "type": a.type} for a in result.actors],
+            "modality": result.modality,
+        }
+        typer.echo(json.dumps(out, ensure_ascii=False))
+    if bad:
+        raise typer.Exit(1)
+
+
+@rules_app.command("test")
+def test_rules(rules_dir: Path = RulesOpt) -> None:
+    """Run every rule's positive and negative examples; exit 1 if any misbehaves."""
+    from pipeline.classify import Classifier
+    from pipeline.classify.examples import cases, failure
+    from pipeline.classify.rules import load_rules
+
+    classifier = Classifier.from_dir(rules_dir)
+    all_cases = cases(load_rules(sorted((rules_dir / "rules").glob("*.yaml"))))
+    failed = 0
+    for case in all_cases:
+        why = failure(classifier, case)
+        if why:
+            failed += 1
+            typer.echo(f"FAIL {case.name}: {why}")
+    typer.echo(f"{len(all_cases) - failed} examples passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from connectors.feeds.normalize import normalize_feed
 from connectors.feeds.parse import FeedParseError, ParsedFeed, parse_feed
+from connectors.stack.process import is_alive
 from schemas.feed import FeedConfig
 from schemas.item import FeedItem
 
@@ -103,14 +103,8 @@ def _exit_with(owner_pid: int) -> None:
     """Worker start-up: exit as soon as the owning ingester is gone, even if it was SIGKILLed."""
 
     def watch() -> None:
-        stat = Path(f"/proc/{owner_pid}/stat")
-        while True:
+        while is_alive(owner_pid):
             time.sleep(1)
-            try:
-                gone = stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
-            except OSError:
-                gone = True
-            if gone:
-                os._exit(0)
+        os._exit(0)
 
     threading.Thread(target=watch, name="owner-watch", daemon=True).start()

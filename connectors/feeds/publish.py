@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from kafka import KafkaProducer
 
-from connectors.kafka_sink import make_producer
+from connectors.kafka_sink import dead_letter_record, make_producer
 from schemas.deadletter import DeadLetter
 from schemas.item import ITEM_SCHEMA_VERSION, FeedItem
 
@@ -38,12 +38,9 @@ class ItemPublisher:
             )
             for item in items
         ]
-        futures += [
-            self._producer.send(
-                self._dead_letter_topic, key=d.key.encode(), value=d.model_dump_json().encode()
-            )
-            for d in dead_letters
-        ]
+        for letter in dead_letters:
+            key, value = dead_letter_record(letter)
+            futures.append(self._producer.send(self._dead_letter_topic, key=key, value=value))
         failed = []
         for future in futures:  # only this call's records: other workers share the producer
             try:

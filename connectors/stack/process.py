@@ -89,13 +89,26 @@ class ManagedProcess:
         return tail_file(self.log_file, lines)
 
 
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first), or None if it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def is_alive(pid: int) -> bool:
+    """Running and not a zombie (an unreaped process counts as gone)."""
+    fields = proc_stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
 def _cmdline_contains(pid: int, marker: str) -> bool:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return False
-    return state != "Z" and marker.encode() in raw
+    return is_alive(pid) and marker.encode() in raw
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
@@ -106,11 +119,8 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 def _group_alive(pgid: int) -> bool:
     """Whether any non-zombie process is left in the group (zombies of other parents do not count)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
+        fields = proc_stat(int(stat.parent.name))
+        if fields is not None and fields[0] != "Z" and int(fields[2]) == pgid:
             return True
     return False
 

@@ -62,8 +62,16 @@ class ManagedProcess:
         return proc.pid
 
     def exited_early(self) -> bool:
-        """True when a pid file exists but its process is gone (start-up crashed)."""
-        return self.pid_file.exists() and self.pid() is None
+        """True when a pid file exists but its process is gone (start-up crashed).
+
+        Judged by liveness, not by the marker: right after start the new process's command line can
+        still read empty (measured under load), which must not look like a crash.
+        """
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return False
+        return not is_alive(pid)
 
     def stop(self, timeout_s: float = 30.0) -> bool:
         """SIGTERM the process group, SIGKILL after ``timeout_s``; True if something was stopped."""

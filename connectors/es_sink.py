@@ -32,6 +32,8 @@ class IndexRequest:
     index: str
     doc_id: str
     source: dict[str, Any]
+    tag: Any = None
+    """Opaque to the sink, passed through to its outputs (the pipeline's write receipts)."""
 
 
 def _is_transient(status: int) -> bool:
@@ -53,25 +55,28 @@ class _BulkWriteFn(beam.DoFn):
             self._es.close()
 
     def process(self, batch: list[IndexRequest]) -> Iterator[Any]:
-        pending = {(r.index, r.doc_id): r for r in batch}
+        # One write per document id (the latest request wins); every request's tag is answered.
+        pending: dict[tuple[str, str], list[IndexRequest]] = {}
+        for r in batch:
+            pending.setdefault((r.index, r.doc_id), []).append(r)
         attempt = 0
         while pending:
-            failures = self._bulk(list(pending.values()))
-            done = [k for k in pending if k not in failures]
-            for key in done:
-                yield pending.pop(key)
+            failures = self._bulk([reqs[-1] for reqs in pending.values()])
+            for key in [k for k in pending if k not in failures]:
+                yield from pending.pop(key)
             for key, (status, error) in failures.items():
                 if not _is_transient(status):
-                    req = pending.pop(key)
-                    yield beam.pvalue.TaggedOutput(
-                        DEAD,
-                        DeadLetter.of(
-                            "WriteToElasticsearch",
-                            f"{status}: {error}",
-                            f"{req.index}/{req.doc_id}",
-                            json.dumps(req.source, default=str),
-                        ),
-                    )
+                    for req in pending.pop(key):
+                        yield beam.pvalue.TaggedOutput(
+                            DEAD,
+                            DeadLetter.of(
+                                "WriteToElasticsearch",
+                                f"{status}: {error}",
+                                f"{req.index}/{req.doc_id}",
+                                json.dumps(req.source, default=str),
+                                tag=req.tag,
+                            ),
+                        )
             if pending:
                 attempt += 1
                 delay = min(self._max_backoff_s, 0.1 * 2**attempt) * random.uniform(0.5, 1.0)  # noqa: S311

@@ -37,6 +37,10 @@ class KafkaRecord:
     value: bytes | None
     timestamp_ms: int
     headers: tuple[tuple[str, bytes], ...] = ()
+    first: int = -1
+    """The lowest offset this record accounts for: offsets between the previous record its reader claimed
+    and this one do not exist (transaction markers, compacted or expired records), so committing past
+    this record commits past them too. -1 when unknown."""
 
     @property
     def origin(self) -> str:
@@ -141,6 +145,7 @@ class _ReadPartitionFn(beam.DoFn):
             consumer.seek(tp, start)
         records = consumer.poll(timeout_ms=self._poll_timeout_ms).get(tp, [])
         stopped = False
+        first = start
         for rec in records:
             if rec.offset < start:
                 continue  # already claimed by an earlier restriction of this partition
@@ -158,9 +163,11 @@ class _ReadPartitionFn(beam.DoFn):
                     rec.value,
                     rec.timestamp,
                     tuple((k, bytes(v)) for k, v in (rec.headers or ())),
+                    first,
                 ),
                 ts,
             )
+            first = rec.offset + 1
         if not stopped:
             if not records:
                 _advance(watermark, Timestamp.now() - self._idle_lag)

@@ -149,6 +149,7 @@ class _Story:
     articles: int = 1
     sources: set[str] = field(default_factory=set)
     tiers: set[str] = field(default_factory=set)
+    items: list[str] = field(default_factory=list)
 
     def summary(self) -> StorySummary:
         return StorySummary(
@@ -179,6 +180,8 @@ class StoryIndex:
         self._boilerplate = BoilerplateFilter(min_stories) if min_stories else None
         self._stories: dict[int, _Story] = {}
         self._buckets: dict[int, tuple[int, ...]] = {}  # tuples: most buckets hold one story
+        self._by_id: dict[str, int] = {}
+        self._items: dict[str, int] = {}  # item id -> story handle: a replayed item is not counted twice
         self._next = 0
 
     def __len__(self) -> int:
@@ -189,16 +192,16 @@ class StoryIndex:
         return _band_keys(story.sig, p.bands, 0) + _band_keys(story.lede, p.lede_bands, p.bands)
 
     def assign(self, doc: ClusterDoc) -> Assignment:
-        """Join the most similar matching story, else open a new one with an id from `doc.item_id`."""
+        """Join the most similar matching story, else open a new one with an id from `doc.item_id`.
+
+        An item assigned before (a replay) gets its earlier story back and changes nothing.
+        """
+        known = self._items.get(doc.item_id)
+        if known is not None:
+            story = self._stories[known]
+            return Assignment(story.story_id, False, 1.0, story.summary())
         p = self.params
-        hashes: list[int] = []
-        if self._boilerplate is None:
-            body = tokens(doc.text)
-        else:
-            hashes, kept = self._boilerplate.split(doc.source_id, doc.text)
-            body = [word for sentence in kept for word in content_words(sentence)]
-        sig = _minhash(_shingles(tokens(doc.title) + body), NUM_PERM)
-        lede = _minhash(_shingles(body[: p.lede_words]), LEDE_PERM)
+        hashes, sig, lede = self._signatures(doc)
         probe = _Story("", sig, lede, doc.event_time, doc.event_time)
         keys = self._keys(probe)
         best: tuple[float, int] | None = None
@@ -213,38 +216,79 @@ class StoryIndex:
             else:
                 rejected = max(rejected, score)
         if best is None:
-            story, score, new = self._open(probe, doc.item_id, keys), rejected, True
+            story, score, new = self._open(probe, story_id_for(doc.item_id), keys), rejected, True
         else:
             story, score, new = self._stories[best[1]], best[0], False
-            story.articles += 1
-            story.first_seen = min(story.first_seen, doc.event_time)
-            story.last_seen = max(story.last_seen, doc.event_time)
-        story.sources.add(doc.source_id)
-        story.tiers.add(doc.tier)
-        if self._boilerplate is not None:
-            self._boilerplate.record(doc.source_id, hashes, story.story_id)
+            self._join(story, doc)
+        self._record(story, doc, hashes)
         return Assignment(story.story_id, new, score, story.summary())
 
-    def _open(self, probe: _Story, item_id: str, keys: list[int]) -> _Story:
-        probe.story_id = story_id_for(item_id)
+    def restore(self, doc: ClusterDoc, story_id: str) -> None:
+        """Re-add an article already assigned to `story_id` (state rebuilt after a restart)."""
+        if doc.item_id in self._items:
+            return
+        handle = self._by_id.get(story_id)
+        hashes, sig, lede = self._signatures(doc)
+        if handle is None:
+            probe = _Story("", sig, lede, doc.event_time, doc.event_time)
+            story = self._open(probe, story_id, self._keys(probe))
+        else:
+            story = self._stories[handle]
+            self._join(story, doc)
+        self._record(story, doc, hashes)
+
+    def _signatures(self, doc: ClusterDoc) -> tuple[list[int], Signature, Signature]:
+        hashes: list[int] = []
+        if self._boilerplate is None:
+            body = tokens(doc.text)
+        else:
+            hashes, kept = self._boilerplate.split(doc.source_id, doc.text)
+            body = [word for sentence in kept for word in content_words(sentence)]
+        sig = _minhash(_shingles(tokens(doc.title) + body), NUM_PERM)
+        lede = _minhash(_shingles(body[: self.params.lede_words]), LEDE_PERM)
+        return hashes, sig, lede
+
+    @staticmethod
+    def _join(story: _Story, doc: ClusterDoc) -> None:
+        story.articles += 1
+        story.first_seen = min(story.first_seen, doc.event_time)
+        story.last_seen = max(story.last_seen, doc.event_time)
+
+    def _record(self, story: _Story, doc: ClusterDoc, hashes: list[int]) -> None:
+        story.sources.add(doc.source_id)
+        story.tiers.add(doc.tier)
+        story.items.append(doc.item_id)
+        self._items[doc.item_id] = self._by_id[story.story_id]
+        if self._boilerplate is not None:
+            self._boilerplate.record(doc.source_id, hashes, story.story_id)
+
+    def _open(self, probe: _Story, story_id: str, keys: list[int]) -> _Story:
+        probe.story_id = story_id
         handle, self._next = self._next, self._next + 1
         self._stories[handle] = probe
+        self._by_id[story_id] = handle
         for key in keys:
             self._buckets[key] = (*self._buckets.get(key, ()), handle)
         return probe
 
-    def expire(self, watermark: datetime) -> int:
-        """Drop stories whose last article is older than `watermark - ttl`; returns how many."""
+    def expire(self, watermark: datetime) -> list[str]:
+        """Drop stories whose last article is older than `watermark - ttl`; returns their ids."""
         if watermark.tzinfo is None:
             raise ValueError("watermark must be timezone-aware")
         cutoff = watermark - self.params.ttl
         old = [h for h, story in self._stories.items() if story.last_seen < cutoff]
+        gone = []
         for handle in old:
-            for key in self._keys(self._stories.pop(handle)):
+            story = self._stories.pop(handle)
+            del self._by_id[story.story_id]
+            for item_id in story.items:
+                del self._items[item_id]
+            for key in self._keys(story):
                 rest = tuple(h for h in self._buckets.pop(key) if h != handle)
                 if rest:
                     self._buckets[key] = rest
-        return len(old)
+            gone.append(story.story_id)
+        return gone
 
     def stories(self) -> list[StorySummary]:
         return [story.summary() for story in self._stories.values()]
@@ -252,12 +296,12 @@ class StoryIndex:
     def state_bytes(self) -> int:
         """Serialised size of the story state (what a Beam state backend stores), boilerplate excluded.
 
-        Per story: both signatures, two 8-byte timestamps, a 4-byte count, the id and source/tier
-        strings, and one 4-byte key + 4-byte handle per LSH band.
+        Per story: both signatures, two 8-byte timestamps, a 4-byte count, the id, source, tier and
+        article-id strings, and one 4-byte key + 4-byte handle per LSH band.
         """
         per_band = 8 * (self.params.bands + self.params.lede_bands)
         total = 0
         for story in self._stories.values():
-            strings = sum(len(s) + 1 for s in (story.story_id, *story.sources, *story.tiers))
+            strings = sum(len(s) + 1 for s in (story.story_id, *story.sources, *story.tiers, *story.items))
             total += story.sig.nbytes + story.lede.nbytes + 16 + 4 + strings + per_band
         return total

@@ -23,10 +23,14 @@ DEFAULT_WINDOW = timedelta(days=7)
 
 def dedup_keys(item: FeedItem) -> DedupKeys:
     """The item's exact-dedup keys, cheapest and most specific first."""
-    keys: list[DedupKey] = [("id", item.item_id)]
-    if item.url:
-        keys.append(("url", item.url))
-    keys.append(("hash", item.content_hash))
+    return dedup_keys_of(item.item_id, item.url, item.content_hash)
+
+
+def dedup_keys_of(item_id: str, url: str | None, content_hash: str) -> DedupKeys:
+    keys: list[DedupKey] = [("id", item_id)]
+    if url:
+        keys.append(("url", url))
+    keys.append(("hash", content_hash))
     return tuple(keys)
 
 
@@ -57,10 +61,14 @@ class ExactDeduper:
         match = first_seen_key(keys, self._seen.__contains__)
         if match is not None:
             return match[0]
-        stamp = item.event_time
-        for key in keys:
-            self._seen[key] = stamp
+        self.remember(keys, item.event_time)
         return None
+
+    def remember(self, keys: DedupKeys, stamp: datetime) -> None:
+        """Record keys as seen at event time `stamp` (also how state is rebuilt after a restart)."""
+        for key in keys:
+            if self._seen.get(key, stamp) <= stamp:
+                self._seen[key] = stamp
 
     def expire(self, watermark: datetime) -> int:
         """Drop keys whose event time is older than `watermark - window`; returns how many."""

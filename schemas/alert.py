@@ -59,6 +59,9 @@ class AlertDetails(BaseModel):
     articles: int
     sources: list[str]
     source_count: int
+    independent_sources: int = Field(
+        ge=0, description="Distinct sources that are not syndicated copies of another's text."
+    )
     tiers: list[str]
     actor_ids: list[str] = Field(default_factory=list)
     actors: list[ActorRef] = Field(default_factory=list)

@@ -62,6 +62,9 @@ class ArticleDoc(BaseModel):
     actors: list[ActorRef] = Field(default_factory=list)
     actor_ids: list[str] = Field(default_factory=list)
     modality: str | None = None
+    syndicated: bool = Field(
+        default=False, description="A near-verbatim copy of its story's text: not independent corroboration."
+    )
     explanation: dict[str, Any] = Field(default_factory=dict)
 
     def to_es(self) -> dict[str, Any]:

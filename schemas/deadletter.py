@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -18,6 +19,7 @@ class DeadLetter(BaseModel):
     origin: str
     payload: str = Field(description="The input as text (truncated to MAX_PAYLOAD_CHARS).")
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    tag: Any = Field(default=None, exclude=True, description="In-process only: the write receipt it settles.")
 
     @property
     def key(self) -> str:
@@ -25,6 +27,8 @@ class DeadLetter(BaseModel):
         return hashlib.sha256(f"{self.stage}\x00{self.origin}".encode()).hexdigest()[:32]
 
     @classmethod
-    def of(cls, stage: str, reason: str, origin: str, payload: bytes | str | None) -> DeadLetter:
+    def of(
+        cls, stage: str, reason: str, origin: str, payload: bytes | str | None, tag: Any = None
+    ) -> DeadLetter:
         text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else (payload or "")
-        return cls(stage=stage, reason=reason, origin=origin, payload=text[:MAX_PAYLOAD_CHARS])
+        return cls(stage=stage, reason=reason, origin=origin, payload=text[:MAX_PAYLOAD_CHARS], tag=tag)

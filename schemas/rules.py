@@ -121,6 +121,13 @@ class Rule(BaseModel):
     description: str
     category: str
     threshold: float = Field(gt=0, description="The score (term and proximity weights) needed to match.")
+    alert_weight: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Base severity of an alert on this topic, before actor, "
+        "corroboration and novelty factors (pipeline/scoring.py).",
+    )
     languages: tuple[str, ...] = Field(min_length=1)
     terms: dict[str, dict[str, tuple[Term, ...]]] = Field(min_length=1)
     groups: Groups = Groups()

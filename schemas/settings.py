@@ -89,3 +89,28 @@ class IngestSettings(BaseSettings):
     group_id: str = Field(
         default="watchfloor-ingest", description="Ingest processes sharing this id split feeds."
     )
+
+
+class PipelineSettings(BaseSettings):
+    """The streaming job: where it reads and writes, its rule packs, and its state windows."""
+
+    model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_PIPELINE_", extra="ignore")
+
+    group_id: str = Field(
+        default="watchfloor-pipeline", description="Kafka consumer group whose offsets the job commits."
+    )
+    items_topic: str = "watchfloor.items"
+    alerts_topic: str = "watchfloor.alerts"
+    dead_letter_topic: str = "watchfloor.dead-letters"
+    articles_index: str = "watchfloor-articles"
+    alerts_index: str = "watchfloor-alerts"
+    rules_root: Path = Field(
+        default=Path("deploy"), description="Holds rules/*.yaml, gazetteer/*.yaml and watchlist.yaml."
+    )
+    dedup_window_hours: float = Field(default=7 * 24, gt=0, description="Exact-dedup memory (event time).")
+    story_ttl_hours: float = Field(
+        default=72, gt=0, description="A story closes this long after its last article (event time)."
+    )
+
+    def resolved(self) -> PipelineSettings:
+        return self.model_copy(update={"rules_root": self.rules_root.resolve()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from connectors.cli import classify, feeds, ingest, smoke, stack
+from connectors.cli import classify, feeds, ingest, pipeline, smoke, stack
 
 app = typer.Typer(
     help="Watchfloor: always-on news monitoring for geopolitical events.",
@@ -18,6 +18,7 @@ app.command(name="ingest")(ingest.ingest)
 app.command(name="classify")(classify.classify)
 app.add_typer(classify.rules_app, name="rules")
 app.command(name="smoke")(smoke.smoke)
+app.add_typer(pipeline.app, name="pipeline")
 
 
 def main() -> None:

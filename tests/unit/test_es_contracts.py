@@ -32,7 +32,7 @@ def test_article_document_uses_ecs_timestamp_and_drops_nones() -> None:
 
 
 def test_templates_target_our_index_names_and_use_core_types_only() -> None:
-    core = {"date", "keyword", "text", "float", "long", "integer", "object", None}
+    core = {"date", "keyword", "text", "float", "long", "integer", "boolean", "object", None}
 
     def types(props: dict) -> set:
         found = set()

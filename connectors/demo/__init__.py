@@ -1,0 +1,1 @@
+"""The bundled demo: our own news corpus rendered as RSS feeds and served locally."""

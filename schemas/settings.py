@@ -89,6 +89,7 @@ class IngestSettings(BaseSettings):
     group_id: str = Field(
         default="watchfloor-ingest", description="Ingest processes sharing this id split feeds."
     )
+    items_topic: str = Field(default="watchfloor.items", description="Where items are published.")
 
 
 class PipelineSettings(BaseSettings):

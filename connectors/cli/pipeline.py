@@ -24,12 +24,16 @@ def run(
 ) -> None:
     """Run until SIGTERM or Ctrl-C, then cancel the job (offsets are committed only after writes)."""
     import apache_beam as beam
+    import grpc  # type: ignore[import-untyped]
 
     from connectors.logging import configure_logging
     from pipeline.job import JobConfig, build, prepare
     from pipeline.runner import streaming_options
 
-    configure_logging("INFO")
+    # Beam logs per-bundle statistics at INFO on the root logger: our own loggers alone speak at INFO.
+    configure_logging("WARNING")
+    for ours in ("watchfloor", "pipeline", "connectors"):
+        logging.getLogger(ours).setLevel(logging.INFO)
     log = logging.getLogger("watchfloor.pipeline")
     stack = StackSettings()
     settings = PipelineSettings()
@@ -55,5 +59,9 @@ def run(
             raise typer.Exit(1)
     # Cancelling tears workers down mid-bundle; their tracebacks say nothing about the run.
     logging.getLogger("apache_beam.runners.worker").setLevel(logging.CRITICAL)
-    result.cancel()
+    try:
+        result.cancel()
+    except grpc.RpcError:  # Ctrl-C in a terminal signals the runner too; the job went down with it
+        log.info("pipeline stopped with its runner")
+        return
     log.info("pipeline cancelled", extra={"state": str(result.state)})

@@ -6,7 +6,7 @@ the demo is what the tests assert.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
@@ -63,11 +63,15 @@ class Corpus:
     def by_outlet(self, outlet: str) -> list[DemoArticle]:
         return [a for a in self.articles if a.outlet == outlet]
 
-    def feeds(self, url_of: Any) -> list[FeedConfig]:
-        """The demo registry: one feed per outlet; ``url_of(outlet_id)`` says where it is served."""
+    def feeds(self, url_of: Callable[[str], str], id_suffix: str = "") -> list[FeedConfig]:
+        """The demo registry: one feed per outlet; ``url_of(outlet_id)`` says where it is served.
+
+        ``id_suffix`` makes the feed ids new, so that a feed state from an earlier run (which remembers
+        the items it published) does not hold this run's items back.
+        """
         return [
             FeedConfig(
-                id=o.id,
+                id=f"{o.id}{id_suffix}",
                 url=url_of(o.id),
                 name=o.name,
                 tier=o.tier,

@@ -18,7 +18,7 @@ from connectors.feeds.publish import ItemPublisher
 from connectors.feeds.registry import load_registry, registry_files
 from connectors.feeds.statestore import KafkaStateStore
 from schemas.settings import IngestSettings, StackSettings
-from schemas.topics import DEAD_LETTERS, INGEST_LEASES, ITEMS, STATE
+from schemas.topics import DEAD_LETTERS, INGEST_LEASES, STATE
 
 log = logging.getLogger("watchfloor.ingest")
 
@@ -31,7 +31,7 @@ def run_ingest(
     for error in errors:
         log.error("invalid registry entry", extra={"feed.id": error.feed_id, "error.message": str(error)})
     store = KafkaStateStore(stack.kafka_bootstrap, STATE.name)
-    publisher = ItemPublisher(stack.kafka_bootstrap, ITEMS.name, DEAD_LETTERS.name)
+    publisher = ItemPublisher(stack.kafka_bootstrap, settings.items_topic, DEAD_LETTERS.name)
     fetcher = Fetcher(
         FetchPolicy(
             per_host_concurrency=settings.per_host_concurrency, max_body_bytes=settings.max_body_bytes

@@ -1,0 +1,204 @@
+"""The streaming job end to end on the real stack: feeds → ingester → Kafka → Prism → Elasticsearch.
+
+Each test runs on its own items/alerts topics, indices and consumer groups (tests/support/pipeline.py).
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import yaml
+from elasticsearch import Elasticsearch
+
+from connectors.demo.corpus import Corpus, render_rss
+from connectors.kafka_sink import make_producer
+from connectors.stack.local import LocalStack
+from schemas.feed import SourceTier
+from schemas.item import FeedItem
+from schemas.topics import DEAD_LETTERS
+from tests.support.feedserver import FeedServer, Route
+from tests.support.pipeline import REPO, WATCHFLOOR, JobEnv, feed_item, stop, wait_for
+
+CANONICAL = "kim-putin-arms-talks"
+
+
+def _ingest_demo(job: JobEnv, tmp_path: Path) -> dict[str, str]:
+    """Serve the demo corpus as RSS, ingest it once; returns feed id -> outlet id."""
+    corpus = Corpus.load()
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    suffix = f"-t{job.run}"
+    with FeedServer() as server:
+        for outlet in corpus.outlets.values():
+            body = render_rss(outlet, corpus.by_outlet(outlet.id), start)
+            server.route(
+                f"/{outlet.id}.xml", Route(body=body, headers={"Content-Type": "application/rss+xml"})
+            )
+        feeds = corpus.feeds(lambda o: server.url(f"/{o}.xml"), id_suffix=suffix)
+        registry = tmp_path / "demo.yaml"
+        registry.write_text(yaml.safe_dump({"feeds": [f.model_dump(mode="json") for f in feeds]}))
+        ingest = subprocess.run(
+            [*WATCHFLOOR, "ingest", "--registry", str(registry), "--once"],
+            cwd=REPO,
+            env=job.env(),
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    assert ingest.returncode == 0, ingest.stderr.decode()[-2000:]
+    return {f.id: f.id.removesuffix(suffix) for f in feeds}
+
+
+def test_canonical_story_becomes_one_story_with_one_alert_per_topic(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    job = JobEnv(stack.settings)
+    job.create_topics()
+    outlets = _ingest_demo(job, tmp_path)
+    producer = make_producer(stack.settings.kafka_bootstrap)
+    producer.send(job.items_topic, key=b"junk", value=b"{not a feed item")
+    producer.flush()
+    producer.close()
+    expected_articles = len(Corpus.load().articles)
+
+    es = Elasticsearch(stack.settings.es_url)
+    proc = job.start_pipeline(tmp_path / "pipeline.log")
+    try:
+        wait_for(
+            lambda: (
+                len(job.docs(es, job.articles_index)) == expected_articles
+                and job.committed() == job.end_offsets()
+            ),
+            timeout=180,
+            what="every article written and every offset committed",
+            proc=proc,
+        )
+        time.sleep(2)  # a late extra write would show up by now
+    finally:
+        assert stop(proc) == 0, (tmp_path / "pipeline.log").read_text()[-3000:]
+
+    articles = job.docs(es, job.articles_index)
+    assert len(articles) == expected_articles  # one per item: nothing lost, nothing doubled
+    by_outlet = {outlets[a["feed_id"]]: a for a in articles if CANONICAL in (a["url"] or "")}
+    assert set(by_outlet) == {"wire-global", "daily-courier", "asia-monitor"}
+    story_ids = {a["story_id"] for a in by_outlet.values()}
+    assert len(story_ids) == 1, "three outlets carrying one wire story are one story"
+    (story_id,) = story_ids
+    others = [a for a in articles if CANONICAL not in (a["url"] or "")]
+    assert len({a["story_id"] for a in others}) == len(others) and story_id not in {
+        a["story_id"] for a in others
+    }
+    assert sum(a["syndicated"] for a in by_outlet.values()) == 2  # the copies do not corroborate
+    for article in by_outlet.values():
+        assert {"arms_transfer", "leader_visit"} <= set(article["topics"])
+        assert {"PRK", "RUS", "person:kim-jong-un", "person:vladimir-putin"} <= set(article["actor_ids"])
+
+    alerts = job.docs(es, job.alerts_index)
+    assert alerts and {a["watchfloor"]["story_id"] for a in alerts} == {story_id}  # no alert for the noise
+    per_topic: dict[str, list[int]] = defaultdict(list)
+    for alert in alerts:
+        per_topic[alert["watchfloor"]["topic"]].append(alert["watchfloor"]["revision"])
+        assert alert["event"]["kind"] == "alert" and alert["rule"]["name"] == alert["watchfloor"]["topic"]
+    assert {"arms_transfer", "leader_visit"} <= set(per_topic)
+    for revisions in per_topic.values():  # one alert per topic; revisions only on material change
+        assert sorted(revisions) == list(range(1, len(revisions) + 1))
+    visit = next(a for a in alerts if a["watchfloor"]["topic"] == "leader_visit")
+    assert visit["watchfloor"]["modality"] == "planned_or_possible"
+    assert {"PRK", "RUS", "person:kim-jong-un", "person:vladimir-putin"} <= set(
+        visit["watchfloor"]["actor_ids"]
+    )
+
+    # Searchable the way an analyst searches, and on the notifier's topic with the same ids.
+    found = es.search(index=job.alerts_index, query={"match": {"message": "kim putin"}})["hits"]["hits"]
+    assert {h["_id"] for h in found} == {a["_id"] for a in alerts}
+    messages = job.kafka_messages(job.alerts_topic)
+    assert {m["watchfloor"]["alert_id"] for _, m in messages} == {a["_id"] for a in alerts}
+    assert {key for key, _ in messages} == {story_id.encode()}
+    # The junk message is a dead letter with its origin and reason, and counted as done (all committed).
+    letters = [m for _, m in job.kafka_messages(DEAD_LETTERS.name) if m["origin"].startswith(job.items_topic)]
+    assert len(letters) == 1 and letters[0]["stage"] == "DecodeItems"
+    assert "not a valid FeedItem" in letters[0]["reason"]
+
+
+def _filler(n: int, published: datetime) -> FeedItem:
+    rng = random.Random(n)
+    words = ["harvest", "council", "bridge", "festival", "budget", "railway", "museum", "league", "school"]
+    text = " ".join(f"{rng.choice(words)}{rng.randrange(10_000)}" for _ in range(120))
+    return feed_item(f"filler-{n % 7}", n, f"Local report {n}: {' '.join(text.split()[:6])}", text, published)
+
+
+def test_sigkill_mid_stream_then_restart_loses_nothing_and_doubles_nothing(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    job = JobEnv(stack.settings)
+    job.create_topics()
+    corpus = Corpus.load()
+    canon = [a for a in corpus.articles if a.story == CANONICAL]
+    now = datetime.now(UTC)
+    wire = feed_item("wire-global", 1, canon[0].title, canon[0].text, now, SourceTier.WIRE)
+    copies = [feed_item(a.outlet, 2, a.title, a.text, now + timedelta(minutes=1)) for a in canon[1:]]
+    fillers = [_filler(n, now + timedelta(seconds=n)) for n in range(600)]
+    # The wire story first, filler streaming in around a SIGKILL, the copies only after the restart.
+    expected = {i.item_id for i in [wire, *copies, *fillers]}
+
+    producer = make_producer(stack.settings.kafka_bootstrap)
+
+    def send(items: list[FeedItem], per_s: float) -> None:
+        for item in items:
+            producer.send(job.items_topic, key=item.item_id.encode(), value=item.model_dump_json().encode())
+            time.sleep(1 / per_s)
+        producer.flush()
+
+    send([wire], 1000)
+    es = Elasticsearch(stack.settings.es_url)
+    log = tmp_path / "pipeline.log"
+    first = job.start_pipeline(log)
+    streaming = threading.Thread(target=send, args=(fillers, 60.0))
+    streaming.start()
+    try:
+        wait_for(lambda: len(job.docs(es, job.articles_index)) >= 60, 120, "the first articles", first)
+    finally:
+        assert stop(first, signal.SIGKILL) == -signal.SIGKILL
+    written_before = len(job.docs(es, job.articles_index))
+    streaming.join()
+    assert written_before < len(expected), "the kill must land mid-stream"
+    alerts_before = {a["_id"] for a in job.docs(es, job.alerts_index)}
+
+    second = job.start_pipeline(log)
+    try:
+        send(copies, 1000)
+        wait_for(
+            lambda: (
+                len(job.docs(es, job.articles_index)) == len(expected)
+                and job.committed() == job.end_offsets()
+            ),
+            timeout=180,
+            what="every article after the restart",
+            proc=second,
+        )
+        time.sleep(2)
+    finally:
+        assert stop(second) == 0, log.read_text()[-3000:]
+    producer.close()
+
+    articles = job.docs(es, job.articles_index)
+    assert Counter(a["article_id"] for a in articles) == Counter(expected)  # none lost, none twice
+    story = {a["article_id"]: a["story_id"] for a in articles}
+    assert {story[c.item_id] for c in copies} == {story[wire.item_id]}, (
+        "the story continued across the restart"
+    )
+    alerts = job.docs(es, job.alerts_index)
+    assert alerts_before <= {a["_id"] for a in alerts}
+    keys = Counter(
+        (a["watchfloor"]["story_id"], a["watchfloor"]["topic"], a["watchfloor"]["revision"]) for a in alerts
+    )
+    assert all(n == 1 for n in keys.values()), keys
+    first_revisions = Counter((s, t) for s, t, r in keys if r == 1)
+    assert all(n == 1 for n in first_revisions.values()), "revisions continued, they did not restart at 1"
+    assert {"arms_transfer", "leader_visit"} <= {t for s, t, _ in keys if s == story[wire.item_id]}

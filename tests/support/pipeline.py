@@ -1,0 +1,168 @@
+"""Run the streaming job as its own process against the real stack, on topics and indices of one test."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from connectors.feeds.normalize import content_hash, make_item_id
+from schemas.feed import SourceTier
+from schemas.item import FeedItem, ItemSource
+from schemas.settings import StackSettings
+
+REPO = Path(__file__).resolve().parents[2]
+WATCHFLOOR = [sys.executable, "-m", "connectors"]
+
+
+@dataclass
+class JobEnv:
+    """Per-test names, so tests neither see each other's data nor depend on the order they run in."""
+
+    settings: StackSettings
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    @property
+    def items_topic(self) -> str:
+        return f"wf-items-{self.run}"
+
+    @property
+    def alerts_topic(self) -> str:
+        return f"wf-alerts-{self.run}"
+
+    @property
+    def articles_index(self) -> str:
+        return f"watchfloor-articles-t{self.run}"
+
+    @property
+    def alerts_index(self) -> str:
+        return f"watchfloor-alerts-t{self.run}"
+
+    @property
+    def group(self) -> str:
+        return f"wf-pipeline-{self.run}"
+
+    def create_topics(self) -> None:
+        admin = KafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
+        try:
+            admin.create_topics([NewTopic(self.items_topic, 3, 1), NewTopic(self.alerts_topic, 3, 1)])
+        finally:
+            admin.close()
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "WATCHFLOOR_PIPELINE_ITEMS_TOPIC": self.items_topic,
+            "WATCHFLOOR_PIPELINE_ALERTS_TOPIC": self.alerts_topic,
+            "WATCHFLOOR_PIPELINE_ARTICLES_INDEX": self.articles_index,
+            "WATCHFLOOR_PIPELINE_ALERTS_INDEX": self.alerts_index,
+            "WATCHFLOOR_PIPELINE_GROUP_ID": self.group,
+            "WATCHFLOOR_INGEST_ITEMS_TOPIC": self.items_topic,
+            "WATCHFLOOR_INGEST_GROUP_ID": f"wf-ingest-{self.run}",
+        }
+
+    def start_pipeline(self, log: Path) -> subprocess.Popen[bytes]:
+        """`watchfloor pipeline run` in its own process group (Prism and the workers included)."""
+        return subprocess.Popen(
+            [*WATCHFLOOR, "pipeline", "run"],
+            cwd=REPO,
+            env=self.env(),
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def docs(self, es: Elasticsearch, index: str) -> list[dict[str, Any]]:
+        try:
+            es.indices.refresh(index=index)
+            hits = es.search(index=index, size=10_000, query={"match_all": {}})["hits"]["hits"]
+        except ApiError:  # not created yet
+            return []
+        return [{"_id": h["_id"], **h["_source"]} for h in hits]
+
+    def kafka_messages(self, topic: str) -> list[tuple[bytes | None, dict[str, Any]]]:
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            enable_auto_commit=False,
+            consumer_timeout_ms=2000,
+        )
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        out = [(r.key, json.loads(r.value)) for r in consumer]
+        consumer.close()
+        return out
+
+    def committed(self) -> dict[int, int | None]:
+        consumer = KafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=self.group)
+        try:
+            return {p: consumer.committed(TopicPartition(self.items_topic, p)) for p in range(3)}
+        finally:
+            consumer.close()
+
+    def end_offsets(self) -> dict[int, int]:
+        consumer = KafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap)
+        try:
+            ends = consumer.end_offsets([TopicPartition(self.items_topic, p) for p in range(3)])
+            return {tp.partition: offset for tp, offset in ends.items()}
+        finally:
+            consumer.close()
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+    """SIGTERM the job (it cancels itself) or SIGKILL its whole process group; returns the exit code."""
+    with contextlib.suppress(ProcessLookupError):
+        if sig == signal.SIGKILL:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+    code = proc.wait(timeout)
+    with contextlib.suppress(ProcessLookupError):  # whatever outlived the leader (Prism) goes too
+        os.killpg(proc.pid, signal.SIGKILL)
+    return code
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"pipeline exited with {proc.returncode} while waiting for {what}")
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def feed_item(
+    feed_id: str, n: int, title: str, text: str, published: datetime, tier: SourceTier = SourceTier.NATIONAL
+) -> FeedItem:
+    """An item as the ingester would publish it (ids and hash from the ingester's own functions)."""
+    link = f"https://{feed_id}.example/news/{n}"
+    item_id, basis = make_item_id(feed_id, guid=None, link=link, title=title, published=published)
+    return FeedItem(
+        item_id=item_id,
+        id_basis=basis,
+        feed_id=feed_id,
+        url=link,
+        title=title,
+        summary=text,
+        language="en",
+        published=published,
+        fetched=published,
+        source=ItemSource(feed_id=feed_id, name=feed_id, tier=tier, domain=f"{feed_id}.example"),
+        content_hash=content_hash(title, text),
+    )

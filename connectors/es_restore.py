@@ -58,7 +58,8 @@ def articles_since(es: Elasticsearch, index: str, window: timedelta) -> Iterator
     if top is None:
         return
     query = {"range": {"@timestamp": {"gte": (top - window).isoformat()}}}
-    yield from _scan(es, index, ArticleDoc, query, [{"fetched": "asc"}, {"article_id": "asc"}])
+    sort = [{"fetched": "asc"}, {"@timestamp": "asc"}, {"article_id": "asc"}]
+    yield from _scan(es, index, ArticleDoc, query, sort)
 
 
 def alerts_since(es: Elasticsearch, index: str, window: timedelta) -> Iterator[AlertDoc]:

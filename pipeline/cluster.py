@@ -137,6 +137,9 @@ class Assignment:
     """Larger of the body and lede estimates to the story joined; for a new story, to the best rejected
     candidate (0.0 if LSH found none)."""
     story: StorySummary
+    body_similarity: float = 0.0
+    """The body estimate alone to the story joined: a near-verbatim copy scores high here, while a report
+    that shares only the lede does not."""
 
 
 @dataclass(slots=True)
@@ -199,12 +202,12 @@ class StoryIndex:
         known = self._items.get(doc.item_id)
         if known is not None:
             story = self._stories[known]
-            return Assignment(story.story_id, False, 1.0, story.summary())
+            return Assignment(story.story_id, False, 1.0, story.summary(), 1.0)
         p = self.params
         hashes, sig, lede = self._signatures(doc)
         probe = _Story("", sig, lede, doc.event_time, doc.event_time)
         keys = self._keys(probe)
-        best: tuple[float, int] | None = None
+        best: tuple[float, int, float] | None = None
         rejected = 0.0
         for handle in sorted({h for key in keys for h in self._buckets.get(key, ())}):
             story = self._stories[handle]
@@ -212,16 +215,18 @@ class StoryIndex:
             score = max(body_sim, lede_sim)
             if body_sim >= p.threshold or lede_sim >= p.lede_threshold:
                 if best is None or score > best[0]:
-                    best = (score, handle)
+                    best = (score, handle, body_sim)
             else:
                 rejected = max(rejected, score)
+        body_score = 0.0
         if best is None:
             story, score, new = self._open(probe, story_id_for(doc.item_id), keys), rejected, True
         else:
             story, score, new = self._stories[best[1]], best[0], False
+            body_score = best[2]
             self._join(story, doc)
         self._record(story, doc, hashes)
-        return Assignment(story.story_id, new, score, story.summary())
+        return Assignment(story.story_id, new, score, story.summary(), body_score)
 
     def restore(self, doc: ClusterDoc, story_id: str) -> None:
         """Re-add an article already assigned to `story_id` (state rebuilt after a restart)."""

@@ -80,7 +80,7 @@ class PipelineState:
             syndicated = (
                 known
                 if known is not None
-                else not assignment.is_new_story and assignment.similarity >= SYNDICATION_THRESHOLD
+                else not assignment.is_new_story and assignment.body_similarity >= SYNDICATION_THRESHOLD
             )
             facts = topic_facts(item.item_id, list(analysis.topics))
             view = self.book.add(

@@ -60,11 +60,15 @@ class OffsetTracker:
         partition = self._partitions.get(origin.tp)
         if partition is None or origin.offset < partition.position:
             return  # committed already (a replay), or a partition this job does not read
+        # An unknown range (first < 0) accounts for the record's own offset only, never for records before it.
+        start = max(origin.first if origin.first >= 0 else origin.offset, partition.position)
+        if partition.done.get(start) == origin.offset:
+            return  # finished already and waiting for advance(): a retried bundle's duplicate
         parts = partition.parts.setdefault(origin.offset, set())
         parts.add(receipt.part)
         if len(parts) >= receipt.parts:
             del partition.parts[origin.offset]
-            partition.done[max(origin.first, partition.position)] = origin.offset
+            partition.done[start] = origin.offset
 
     def advance(self) -> dict[TopicPartitionKey, int]:
         """Move each partition past its contiguous done records; returns the positions that moved."""

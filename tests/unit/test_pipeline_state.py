@@ -1,0 +1,467 @@
+"""StoryBook and PipelineState on the demo corpus (deploy/demo/stories.yaml) rendered as real feeds."""
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from connectors.demo.corpus import Corpus, DemoArticle, Outlet, render_rss
+from connectors.feeds.normalize import normalize_feed
+from connectors.feeds.parse import parse_feed
+from pipeline.alerting import AlertLedger
+from pipeline.articles import Analysis, analyse, article_doc
+from pipeline.classify.engine import Classifier
+from pipeline.classify.rules import load_rules
+from pipeline.scoring import Watchlist
+from pipeline.state import PipelineState, Placed
+from pipeline.stories import ArticleRef, StoryBook, TopicFact, topic_facts
+from schemas.alert import AlertDoc
+from schemas.article import ActorRef, ArticleDoc, alert_id, story_id_for
+from schemas.feed import FeedConfig, SourceTier
+from schemas.item import FeedItem
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+T0 = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
+FETCHED = T0 + timedelta(minutes=30)
+KIM = "kim-putin-arms-talks"
+
+CORPUS = Corpus.load()
+BALTIC = Outlet("baltic-post", "Baltic Post", SourceTier.REGIONAL, "EE", "balticpost.example")
+GULF = Outlet("gulf-times", "Gulf Times", SourceTier.REGIONAL, "QA", "gulftimes.example")
+PARIS = Outlet("paris-daily", "Paris Daily", SourceTier.NATIONAL, "FR", "parisdaily.example")
+
+
+# ---------------------------------------------------------------------------------------------- corpus
+
+
+def _render(outlet: Outlet, articles: Iterable[DemoArticle], fetched: datetime = FETCHED) -> list[FeedItem]:
+    """`articles` as `outlet`'s RSS, through the ingester's parser and normaliser."""
+    feed = FeedConfig(
+        id=outlet.id,
+        url=f"http://127.0.0.1:1/{outlet.id}.xml",
+        name=outlet.name,
+        tier=outlet.tier,
+        country=outlet.country,
+        min_interval_s=30,
+        max_interval_s=60,
+    )
+    parsed = parse_feed(render_rss(outlet, articles, T0), {"content-type": "application/rss+xml"}, feed.url)
+    items, errors = normalize_feed(parsed, feed, fetched)
+    assert not errors
+    return items
+
+
+def _demo_items() -> dict[tuple[str, str], FeedItem]:
+    """Every demo article as a FeedItem, by (story, outlet)."""
+    items = {}
+    for outlet in CORPUS.outlets.values():
+        for item in _render(outlet, CORPUS.by_outlet(outlet.id)):
+            assert item.guid is not None
+            feed, story = item.guid.split(":")
+            items[(story, feed)] = item
+    return items
+
+
+ITEMS = _demo_items()
+WIRE = ITEMS[(KIM, "wire-global")]
+COURIER = ITEMS[(KIM, "daily-courier")]
+ASIA = ITEMS[(KIM, "asia-monitor")]
+DEMO = sorted(ITEMS.values(), key=lambda i: i.event_time)
+_KIM_ORIGINAL = next(a for a in CORPUS.articles if a.story == KIM and a.outlet == "wire-global")
+
+
+def _variant(outlet: Outlet, title: str, text: str, minutes: int) -> FeedItem:
+    article = replace(
+        _KIM_ORIGINAL,
+        outlet=outlet.id,
+        title=title,
+        text=text,
+        link=f"https://{outlet.host}/news/{KIM}",
+        at=timedelta(minutes=minutes),
+    )
+    [item] = _render(outlet, [article])
+    return item
+
+
+_PARAGRAPHS = _KIM_ORIGINAL.text.split("\n\n")
+
+# A copy of the wire story with one sentence added that names another leader.
+XI_COPY = _variant(
+    BALTIC,
+    "Kim may visit Putin for arms talks as Beijing stays silent",
+    _KIM_ORIGINAL.text.replace(
+        "Letters exchanged", "Chinese President Xi Jinping has not commented on the talks. Letters exchanged"
+    ),
+    6,
+)
+# Another copy, adding a paragraph that names Iran's supreme leader.
+KHAMENEI_COPY = _variant(
+    GULF,
+    "Kim to meet Putin on arms, report says",
+    "\n\n".join(
+        [
+            *_PARAGRAPHS[:5],
+            "Iran's supreme leader Ali Khamenei was not mentioned in the briefing, Tehran noted.",
+        ]
+    ),
+    7,
+)
+# The same news in the outlet's own words: a rewritten lede, the last paragraphs dropped.
+REWRITE = _variant(
+    PARIS,
+    "Kim heads for Russia arms talks",
+    "\n\n".join(
+        [
+            "Pyongyang's leader is preparing a trip to Russia, where he would discuss supplying artillery and"
+            " other weapons to Moscow with President Putin, according to US intelligence made public on"
+            " Monday.",
+            *_PARAGRAPHS[1:5],
+        ]
+    ),
+    8,
+)
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.from_dir(DEPLOY)
+
+
+def _state() -> PipelineState:
+    weights = {rule.id: rule.alert_weight for rule in load_rules((DEPLOY / "rules").glob("*.yaml"))}
+    return PipelineState(AlertLedger(weights, Watchlist.load(DEPLOY / "watchlist.yaml")))
+
+
+class Run:
+    """The stateful steps in job order (Deduplicate → Classify → Cluster → Decide), recording the writes."""
+
+    def __init__(self, classifier: Classifier, state: PipelineState | None = None) -> None:
+        self.classifier = classifier
+        self.state = state or _state()
+        self.articles: dict[str, ArticleDoc] = {}  # watchfloor-articles, by _id, in first-write order
+        self.alerts: dict[str, AlertDoc] = {}  # watchfloor-alerts, by _id
+
+    def process(self, item: FeedItem) -> tuple[str | None, Placed | None, list[AlertDoc]]:
+        kind = self.state.deduplicate(item)
+        if kind in {"url", "hash"}:
+            return kind, None, []
+        analysis = analyse(self.classifier, item)
+        placed = self.state.assign(item, analysis)
+        alerts = self.state.decide(placed)
+        doc = article_doc(item, analysis, placed.story.story_id, syndicated=placed.syndicated)
+        self.articles[doc.article_id] = doc
+        for alert in alerts:
+            self.alerts[alert.watchfloor.alert_id] = alert
+        return kind, placed, alerts
+
+    def placed(self, item: FeedItem) -> Placed:
+        _, placed, _ = self.process(item)
+        assert placed is not None
+        return placed
+
+    def topics(self, alerts: list[AlertDoc]) -> dict[str, tuple[int, str]]:
+        return {a.watchfloor.topic: (a.watchfloor.revision, a.watchfloor.reason) for a in alerts}
+
+
+# ------------------------------------------------------------------------------------------- StoryBook
+
+
+def _ref(article_id: str, source: str, minutes: int = 0, tier: str = "wire") -> ArticleRef:
+    return ArticleRef(
+        article_id,
+        "st-1",
+        f"Headline {article_id}",
+        f"https://{source}.example/{article_id}",
+        source,
+        tier,
+        T0 + timedelta(minutes=minutes),
+    )
+
+
+def _fact(topic: str, score: float, article_id: str) -> TopicFact:
+    return TopicFact(topic, "military", score, 3.0, None, article_id, {"topic": topic, "score": score})
+
+
+PRK = ActorRef(id="PRK", name="North Korea", type="country", country="PRK")
+RUS = ActorRef(id="RUS", name="Russia", type="country", country="RUS")
+
+
+def test_book_counts_an_article_once_however_often_it_is_added() -> None:
+    book = StoryBook()
+    ref = _ref("a1", "wire-global")
+    first = book.add(ref, [_fact("arms_transfer", 5, "a1")], [PRK], syndicated=False)
+    again = book.add(ref, [_fact("arms_transfer", 9, "a1")], [PRK, RUS], syndicated=True)
+    assert again == first
+    assert again.articles == 1
+    assert again.independent_sources == ("wire-global",)
+    assert book.syndicated("st-1", "a1") is False
+
+
+def test_book_syndicated_copies_count_as_sources_but_not_independent_sources() -> None:
+    book = StoryBook()
+    book.add(_ref("a1", "wire-global"), [], [], syndicated=False)
+    book.add(_ref("a2", "daily-courier", 1, "national"), [], [], syndicated=True)
+    view = book.add(_ref("a3", "asia-monitor", 2, "regional"), [], [], syndicated=False)
+    assert view.articles == 3
+    assert view.sources == ("asia-monitor", "daily-courier", "wire-global")
+    assert view.independent_sources == ("asia-monitor", "wire-global")
+    assert view.tiers == ("national", "regional", "wire")
+    assert book.syndicated("st-1", "a2") is True
+    assert book.syndicated("st-1", "a9") is None
+    assert book.syndicated("st-9", "a1") is None
+
+
+def test_book_a_source_is_independent_if_any_of_its_articles_is() -> None:
+    book = StoryBook()
+    book.add(_ref("a1", "wire-global"), [], [], syndicated=False)
+    book.add(_ref("a2", "daily-courier", 1), [], [], syndicated=True)
+    view = book.add(_ref("a3", "daily-courier", 2), [], [], syndicated=False)
+    assert view.independent_sources == ("daily-courier", "wire-global")
+
+
+def test_book_topics_keep_the_best_score_and_actors_union() -> None:
+    book = StoryBook()
+    book.add(_ref("a1", "s1"), [_fact("arms_transfer", 5, "a1")], [PRK], syndicated=False)
+    book.add(
+        _ref("a2", "s2", 1),
+        [_fact("arms_transfer", 9, "a2"), _fact("sanctions", 4, "a2")],
+        [RUS, PRK],
+        syndicated=False,
+    )
+    view = book.add(_ref("a3", "s3", 2), [_fact("arms_transfer", 7, "a3")], [], syndicated=False)
+    assert [(t.topic, t.score, t.article_id) for t in view.topics] == [
+        ("arms_transfer", 9, "a2"),
+        ("sanctions", 4, "a2"),
+    ]
+    assert view.actor_ids == ("PRK", "RUS")
+
+
+def test_book_story_times_and_headline() -> None:
+    book = StoryBook()
+    book.add(_ref("a1", "s1", 10), [], [], syndicated=False)
+    view = book.add(_ref("a2", "s2", 3), [], [], syndicated=False)  # published earlier, arrived later
+    assert (view.first_seen, view.last_seen) == (T0 + timedelta(minutes=3), T0 + timedelta(minutes=10))
+    assert view.headline == "Headline a1"
+    book.forget(["st-1", "st-unknown"])
+    assert "st-1" not in book
+    assert len(book) == 0
+
+
+def test_topic_facts_come_from_the_classifier_explanation(classifier: Classifier) -> None:
+    analysis = analyse(classifier, WIRE)
+    facts = topic_facts(WIRE.item_id, list(analysis.topics))
+    assert {f.topic for f in facts} >= {"arms_transfer"}
+    for fact, explained in zip(facts, analysis.topics, strict=True):
+        assert (fact.topic, fact.score, fact.threshold) == (
+            explained["topic"],
+            explained["score"],
+            explained["threshold"],
+        )
+        assert fact.article_id == WIRE.item_id
+        assert fact.explanation == explained
+
+
+# ----------------------------------------------------------------------------------------- deduplicate
+
+
+def test_deduplicate_new_replay_url_and_hash() -> None:
+    state = _state()
+    assert state.deduplicate(WIRE) is None
+    assert state.deduplicate(WIRE) == "id"
+    # The same article in another feed of the publisher: another item id, same canonical URL.
+    other_feed = WIRE.model_copy(update={"item_id": "f" * 32, "feed_id": "wire-global-asia"})
+    assert state.deduplicate(other_feed) == "url"
+    # Byte-identical text under another URL: same content hash.
+    mirror = WIRE.model_copy(update={"item_id": "e" * 32, "url": "https://mirror.example/kim"})
+    assert state.deduplicate(mirror) == "hash"
+    # Near-copies of the wire story are not exact duplicates: clustering handles them.
+    assert state.deduplicate(COURIER) is None
+
+
+def test_deduplicate_never_moves_the_event_clock_past_fetch_time() -> None:
+    state = _state()
+    future = WIRE.model_copy(update={"published": FETCHED + timedelta(days=2)})
+    state.deduplicate(future)
+    assert state.clock == FETCHED
+
+
+# ---------------------------------------------------------------------------------------------- assign
+
+
+def test_copies_of_one_story_are_placed_together_and_near_verbatim_copies_are_syndicated(
+    classifier: Classifier,
+) -> None:
+    run = Run(classifier)
+    placed = {(i.guid or ""): run.placed(i) for i in DEMO}
+    wire, courier, asia = (placed[f"{o}:{KIM}"] for o in ("wire-global", "daily-courier", "asia-monitor"))
+    assert wire.story.story_id == courier.story.story_id == asia.story.story_id == story_id_for(WIRE.item_id)
+    assert (wire.syndicated, courier.syndicated, asia.syndicated) == (False, True, True)
+    assert not any(p.replay for p in placed.values())
+    # Four stories: the three unrelated ones each alone.
+    assert len({p.story.story_id for p in placed.values()}) == 4
+    story = run.state.book.view(wire.story.story_id)
+    assert story.articles == 3
+    assert story.sources == ("asia-monitor", "daily-courier", "wire-global")
+    assert story.independent_sources == ("wire-global",)
+    assert story.headline == WIRE.title
+
+
+def test_an_outlets_own_rewrite_joins_the_story_as_independent_corroboration(classifier: Classifier) -> None:
+    run = Run(classifier)
+    _, _, first = run.process(WIRE)
+    assert {a.watchfloor.topic for a in first} >= {"arms_transfer"}
+    run.process(COURIER)
+    kind, placed, alerts = run.process(REWRITE)
+    assert kind is None and placed is not None
+    assert placed.story.story_id == story_id_for(WIRE.item_id)
+    assert placed.syndicated is False
+    assert placed.story.independent_sources == ("paris-daily", "wire-global")
+    # A second independent source is a corroboration step. arms_transfer was critical already
+    # (100 * 0.55 * 1.6 = 88) and stays critical (88 * 1.15 = 101.2 -> 100): the reason is corroboration.
+    arms = next(a for a in alerts if a.watchfloor.topic == "arms_transfer")
+    w = arms.watchfloor
+    assert (w.revision, w.reason, w.score) == (2, "corroborated", 100)
+    assert arms.watchfloor.alert_id == alert_id(placed.story.story_id, "arms_transfer", 2)
+    assert {a.watchfloor.revision for a in alerts} == {2}
+
+
+def test_syndicated_copies_raise_no_alert_and_a_new_actor_does(classifier: Classifier) -> None:
+    run = Run(classifier)
+    _, _, first = run.process(WIRE)
+    topics = {a.watchfloor.topic for a in first}
+    assert all(a.watchfloor.reason == "new_story" for a in first)
+    assert run.process(COURIER)[2] == []
+    assert run.process(ASIA)[2] == []
+    _, placed, alerts = run.process(XI_COPY)
+    assert placed is not None
+    assert placed.syndicated
+    assert "person:xi-jinping" in placed.story.actor_ids
+    assert run.topics(alerts) == {t: (2, "new_actor") for t in topics}
+
+
+# ---------------------------------------------------------------------------------------------- replay
+
+
+def test_a_replay_gets_its_first_placement_back_and_resends_the_current_alerts(
+    classifier: Classifier,
+) -> None:
+    run = Run(classifier)
+    for item in (WIRE, COURIER, ASIA, XI_COPY):
+        run.process(item)
+    story_id = story_id_for(WIRE.item_id)
+    current = run.state.ledger.latest(story_id)
+    assert {a.watchfloor.revision for a in current} == {2}
+    before = run.state.book.view(story_id)
+
+    for item, syndicated in ((WIRE, False), (COURIER, True)):
+        kind, placed, alerts = run.process(item)
+        assert kind == "id"
+        assert placed is not None
+        assert (placed.story.story_id, placed.replay, placed.syndicated) == (story_id, True, syndicated)
+        # The replayed article counts once; the story is unchanged.
+        assert run.state.book.view(story_id) == before
+        # Nothing is new, but the current revision of every alert is sent again (its earlier writes may not
+        # have finished); same ids, so the resend overwrites rather than duplicates.
+        assert [a.watchfloor.alert_id for a in alerts] == [a.watchfloor.alert_id for a in current]
+    assert len(run.state.ledger) == len(current)
+
+
+# --------------------------------------------------------------------------------------------- restore
+
+
+def test_restore_continues_stories_replays_and_alert_revisions(classifier: Classifier) -> None:
+    before = Run(classifier)
+    for item in [*DEMO, XI_COPY]:
+        before.process(item)
+    story_id = story_id_for(WIRE.item_id)
+    issued = [a for a in before.alerts.values() if a.watchfloor.story_id == story_id]
+    assert sorted({a.watchfloor.revision for a in issued}) == [1, 2]
+
+    restored = _state()
+    counts = restored.restore(list(before.articles.values()), list(before.alerts.values()))
+    assert counts == (len(before.articles), len(before.alerts))
+    assert len(restored.book) == len(before.state.book) == 4
+    assert restored.book.view(story_id) == before.state.book.view(story_id)
+    assert restored.clock == before.state.clock
+    after = Run(classifier, restored)
+
+    # What the job wrote before the crash is replayed: same placement, flagged as replays.
+    for item, syndicated in ((WIRE, False), (ASIA, True), (XI_COPY, True)):
+        kind, placed, alerts = after.process(item)
+        assert kind == "id"
+        assert placed is not None
+        assert (placed.story.story_id, placed.replay, placed.syndicated) == (story_id, True, syndicated)
+        assert {a.watchfloor.revision for a in alerts} == {2}
+    # Exact duplicates of restored articles are still recognised.
+    assert restored.deduplicate(WIRE.model_copy(update={"item_id": "d" * 32})) == "url"
+
+    # A new copy joins the restored story, and its new actor makes revision 3, not 1.
+    kind, placed, alerts = after.process(KHAMENEI_COPY)
+    assert kind is None
+    assert placed is not None
+    assert placed.story.story_id == story_id
+    assert not placed.replay
+    assert placed.story.articles == 5
+    assert alerts
+    assert {(a.watchfloor.revision, a.watchfloor.reason) for a in alerts} == {(3, "new_actor")}
+    assert {a.watchfloor.alert_id for a in alerts}.isdisjoint(before.alerts)
+
+    # An independent rewrite: the second independent source, revision 4.
+    _, placed, alerts = after.process(REWRITE)
+    assert placed is not None
+    assert not placed.syndicated
+    arms = next(a for a in alerts if a.watchfloor.topic == "arms_transfer")
+    assert (arms.watchfloor.revision, arms.watchfloor.reason) == (4, "corroborated")
+
+
+def test_restore_ignores_alerts_of_stories_it_does_not_know(classifier: Classifier) -> None:
+    before = Run(classifier)
+    before.process(WIRE)
+    restored = _state()
+    assert restored.restore([], list(before.alerts.values())) == (0, 0)
+    assert len(restored.ledger) == 0
+
+
+# ---------------------------------------------------------------------------------------------- expiry
+
+
+def test_expire_drops_old_stories_with_their_facts_and_alerts(classifier: Classifier) -> None:
+    run = Run(classifier)
+    for item in DEMO:
+        run.process(item)
+    kim = story_id_for(WIRE.item_id)
+    assert run.state.ledger.latest(kim)
+    ttl = run.state.cluster.ttl
+    # Kim's story last saw an article at +2 min, the central bank story at +3, the storm at +4, the cup at +5.
+    run.state.expire(T0 + ttl + timedelta(minutes=3, seconds=30))
+    assert kim not in run.state.book
+    assert run.state.ledger.latest(kim) == []
+    assert len(run.state.ledger) == 0
+    assert len(run.state.stories) == len(run.state.book) == 2
+    # Dedup keys live for their own (longer) window.
+    assert run.state.deduplicate(WIRE) == "id"
+
+
+def test_the_event_clock_expires_state_as_it_moves(classifier: Classifier) -> None:
+    run = Run(classifier)
+    for item in DEMO:
+        run.process(item)
+    run.state.observe(T0 + timedelta(hours=48))
+    assert len(run.state.book) == 4, "younger than the story TTL"
+    run.state.observe(T0 + timedelta(hours=73))
+    assert len(run.state.book) == len(run.state.stories) == len(run.state.ledger) == 0
+    # The clock never runs backwards.
+    run.state.observe(T0)
+    assert run.state.clock == T0 + timedelta(hours=73)
+
+
+def test_analysis_of_the_demo_story(classifier: Classifier) -> None:
+    """The corpus facts the tests above lean on; if the rule packs change, this names what moved."""
+    analysis: Analysis = analyse(classifier, WIRE)
+    assert "arms_transfer" in {t["topic"] for t in analysis.topics}
+    assert {"PRK", "person:kim-jong-un"} <= {a.id for a in analysis.actors}
+    assert "person:xi-jinping" not in {a.id for a in analysis.actors}
+    assert "person:xi-jinping" in {a.id for a in analyse(classifier, XI_COPY).actors}
+    assert "person:ali-khamenei" in {a.id for a in analyse(classifier, KHAMENEI_COPY).actors}

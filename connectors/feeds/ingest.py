@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Protocol
 
-from connectors.feeds.digest import Digest, DigestRequest, digest
+from connectors.feeds.digest import Digest, DigestRequest, ItemRecord, digest
 from connectors.feeds.http import Fetcher, FetchError, Validators
 from connectors.feeds.metrics import IngestMetrics
 from connectors.feeds.schedule import PollOutcome, advance, initial_state
@@ -24,13 +24,12 @@ from connectors.feeds.statestore import StateStore
 from schemas.deadletter import DeadLetter
 from schemas.feed import FeedConfig
 from schemas.feedstate import RECENT_IDS, RECENT_LINKS, FeedState
-from schemas.item import FeedItem
 
 log = logging.getLogger("watchfloor.ingest")
 
 
 class Publisher(Protocol):
-    def publish(self, items: Sequence[FeedItem], dead_letters: Sequence[DeadLetter] = ()) -> None: ...
+    def publish(self, items: Sequence[ItemRecord], dead_letters: Sequence[DeadLetter] = ()) -> None: ...
 
 
 def utc_now() -> datetime:
@@ -80,14 +79,14 @@ class Ingester:
                 status=exc.status,
                 retry_after_s=exc.retry_after_s,
             )
-            return self._finish(feed, state, outcome, [])
+            return self._finish(feed, state, outcome)
         finally:
             self.metrics.fetch_seconds.observe(time.monotonic() - started)
         if result.not_modified:
             outcome = PollOutcome(
                 "not_modified", now, max_age_s=result.max_age_s, permanent_url=result.permanent_url
             )
-            return self._finish(feed, state, outcome, [])
+            return self._finish(feed, state, outcome)
         digested = self._digest(
             DigestRequest(
                 result.body,
@@ -97,6 +96,7 @@ class Ingester:
                 now,
                 state.guid_unstable,
                 state.link_guids,
+                frozenset(state.recent_ids),
             )
         )
         if digested.rejected:
@@ -107,21 +107,16 @@ class Ingester:
                 "feed changes GUIDs between fetches; identifying its items by link",
                 extra={"feed.id": feed.id},
             )
-        items = digested.items
-        seen = set(state.recent_ids)
-        new: dict[str, FeedItem] = {}
-        for item in items:
-            if item.item_id not in seen:
-                new.setdefault(item.item_id, item)
+        new = digested.items
         dead = [
             DeadLetter.of("NormalizeEntry", reason, f"{feed.id}#entry{index}", entry)
             for index, reason, entry in digested.failures
         ]
         try:
-            self._publisher.publish(list(new.values()), dead)
+            self._publisher.publish(new, dead)
         except Exception as exc:  # any producer failure: state stays put, the feed is re-polled
             outcome = PollOutcome("error", now, error_kind="publish", error=f"{type(exc).__name__}: {exc}")
-            return self._finish(feed, state, outcome, [])
+            return self._finish(feed, state, outcome)
         self.metrics.items.inc(len(new))
         for _ in dead:
             self.metrics.dead_letters.labels("NormalizeEntry").inc()
@@ -135,15 +130,15 @@ class Ingester:
             max_age_s=result.max_age_s,
             permanent_url=result.permanent_url,
         )
-        links = {**state.link_guids, **{i.url: i.guid for i in items if i.url and i.guid}}
+        links = {**state.link_guids, **digested.links}
         state = state.model_copy(
             update={
-                "recent_ids": [*state.recent_ids, *new][-RECENT_IDS:],
+                "recent_ids": [*state.recent_ids, *(i.item_id for i in new)][-RECENT_IDS:],
                 "link_guids": dict(list(links.items())[-RECENT_LINKS:]),
                 "guid_unstable": digested.guid_unstable,
             }
         )
-        return self._finish(feed, state, outcome, list(new.values()))
+        return self._finish(feed, state, outcome)
 
     def _reject(
         self, feed: FeedConfig, state: FeedState, now: datetime, *, kind: str, reason: str, body: bytes
@@ -156,11 +151,9 @@ class Ingester:
             self.metrics.dead_letters.labels("FetchFeed").inc()
         except Exception:  # the error outcome below still records it
             log.exception("could not dead-letter a rejected feed body", extra={"feed.id": feed.id})
-        return self._finish(feed, state, PollOutcome("error", now, error_kind=kind, error=reason), [])
+        return self._finish(feed, state, PollOutcome("error", now, error_kind=kind, error=reason))
 
-    def _finish(
-        self, feed: FeedConfig, state: FeedState, outcome: PollOutcome, new: list[FeedItem]
-    ) -> PollOutcome:
+    def _finish(self, feed: FeedConfig, state: FeedState, outcome: PollOutcome) -> PollOutcome:
         gap = (outcome.at - state.last_new_item).total_seconds() if state.last_new_item else None
         updated = advance(state, feed, outcome, self._rng, gap)
         self.metrics.polls.labels(outcome.kind).inc()

@@ -1,9 +1,10 @@
 """Durable feed state in the compacted topic ``watchfloor.state``: latest value per ``feed:<id>`` key.
 
-Reading the topic from the start to its end offsets rebuilds every feed's state on any host; a save
-returns only once the broker has acknowledged it (acks=all), so state never runs ahead of what is
-durable. With several ingest processes each writes only the feeds it owns, and ``refresh`` picks up
-the others' writes before a feed changes hands.
+Reading the topic from the start to its end offsets rebuilds every feed's state on any host. A save is
+sent (acks=all) only after the items it records were acknowledged, so durable state never runs ahead
+of durable items; it is not waited for, so saves from many polls travel in one request. With several
+ingest processes each writes only the feeds it owns, and ``refresh`` picks up the others' writes
+before a feed changes hands.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from connectors.kafka_sink import make_producer
 from schemas.feedstate import FeedState
 
 KEY_PREFIX = "feed:"
+SAVE_LINGER_MS = 100
+SAVE_BATCH_BYTES = 256 * 1024
 log = logging.getLogger("watchfloor.ingest")
 
 
@@ -53,7 +56,9 @@ class MemoryStateStore:
 class KafkaStateStore:
     def __init__(self, bootstrap: str, topic: str) -> None:
         self._topic = topic
-        self._producer = make_producer(bootstrap, linger_ms=0)
+        # Nobody waits for a save's ack: a long linger batches many feeds' saves into one request, which
+        # is what a save costs this process (kafka-python's sender is pure Python) and the broker.
+        self._producer = make_producer(bootstrap, linger_ms=SAVE_LINGER_MS, batch_size=SAVE_BATCH_BYTES)
         self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
         partitions = self._consumer.partitions_for_topic(topic)
         if not partitions:

@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 from connectors.feeds.digest import DigestRequest, ProcessDigester, digest
 from schemas.feed import FeedConfig
+from schemas.item import FeedItem
 from tests.support.feeds import rss
 
 FEED = FeedConfig(id="d", url="https://news.example/d.xml", name="D")
@@ -18,7 +19,18 @@ def test_worker_process_digest_equals_in_thread_digest() -> None:
         digester.close()
     local = digest(request)
     assert remote == local
-    assert [i.guid for i in local.items] == ["d-0", "d-1", "d-2", "d-3"]
+    items = [FeedItem.model_validate_json(r.value) for r in local.items]
+    assert [i.guid for i in items] == ["d-0", "d-1", "d-2", "d-3"]
+    assert [r.item_id for r in local.items] == [i.item_id for i in items]
+    assert local.links == {i.url: i.guid for i in items}
+
+
+def test_recently_published_items_are_left_out_but_their_links_kept() -> None:
+    first = digest(DigestRequest(rss("d", 3), XML, FEED.url, FEED, NOW))
+    seen = frozenset(r.item_id for r in first.items[:2])
+    again = digest(DigestRequest(rss("d", 3), XML, FEED.url, FEED, NOW, recent_ids=seen))
+    assert again.items == first.items[2:]
+    assert again.links == first.links
 
 
 def test_unusable_body_is_rejected_with_its_kind() -> None:
@@ -29,8 +41,8 @@ def test_unusable_body_is_rejected_with_its_kind() -> None:
 
 def test_changed_guid_for_a_known_link_switches_to_link_ids() -> None:
     first = digest(DigestRequest(rss("d", 2), XML, FEED.url, FEED, NOW))
-    known = {i.url: i.guid for i in first.items if i.url and i.guid}
+    known = first.links
     changed = rss("d", 2).replace(b">d-", b">d-new-")
     second = digest(DigestRequest(changed, XML, FEED.url, FEED, NOW, link_guids=known))
     assert second.guid_unstable
-    assert {i.id_basis for i in second.items} == {"link"}
+    assert {FeedItem.model_validate_json(r.value).id_basis for r in second.items} == {"link"}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from connectors.feeds.digest import ItemRecord
 from connectors.feeds.http import Fetcher, FetchPolicy
 from connectors.feeds.ingest import Ingester
 from connectors.feeds.statestore import MemoryStateStore
@@ -27,10 +28,13 @@ class RecordingPublisher:
         self.dead: list[DeadLetter] = []
         self.fail = False
 
-    def publish(self, items: Sequence[FeedItem], dead_letters: Sequence[DeadLetter] = ()) -> None:
+    def publish(self, items: Sequence[ItemRecord], dead_letters: Sequence[DeadLetter] = ()) -> None:
         if self.fail:
             raise RuntimeError("broker unavailable")
-        self.items += items
+        for record in items:
+            item = FeedItem.model_validate_json(record.value)
+            assert item.item_id == record.item_id  # the Kafka key is the item's id
+            self.items.append(item)
         self.dead += dead_letters
 
 

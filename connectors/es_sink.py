@@ -118,7 +118,9 @@ class WriteToElasticsearch(beam.PTransform[PCollection[Any], Any]):
         return (
             requests
             # Per-bundle batching: a stateful, timer-driven batch (max_batch_duration_secs) relies on
-            # processing-time timers, which Prism does not drive from the wall clock.
-            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._max_batch)
+            # processing-time timers, which Prism does not drive from the wall clock. A fixed size, so
+            # a bundle is one bulk request (or a few): the adaptive sizing shrank batches to one or two
+            # documents under load, which made every document its own request.
+            | "Batch" >> beam.BatchElements(min_batch_size=self._max_batch, max_batch_size=self._max_batch)
             | "Bulk" >> beam.ParDo(self._fn).with_outputs(DEAD, main="written")
         )

@@ -9,6 +9,7 @@ revision issued per (story, topic); it is rebuilt from ``watchfloor-alerts`` aft
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -99,6 +100,10 @@ class AlertLedger:
     def latest(self, story_id: str) -> list[AlertDoc]:
         """The current revision of each of the story's alerts (what a replay re-sends)."""
         return [i.doc for (sid, _), i in sorted(self._issued.items()) if sid == story_id]
+
+    def state_bytes(self) -> int:
+        """Serialised size of the issued alerts kept (pickle: what a state backend would store)."""
+        return len(pickle.dumps(self._issued, protocol=pickle.HIGHEST_PROTOCOL))
 
     def forget(self, story_ids: Iterable[str]) -> None:
         gone = set(story_ids)

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.boilerplate import BoilerplateFilter
-from pipeline.textnorm import content_words, tokens, word_hash
+from pipeline.textnorm import content_words, stable_hash, tokens, word_hash
 from schemas.article import story_id_for
 
 Signature = npt.NDArray[np.uint32]
@@ -63,7 +63,7 @@ def _shingles(words: list[str]) -> _U64:
     """64-bit hashes of the word 3-grams (the whole text as one shingle when shorter)."""
     if not words:
         return np.empty(0, dtype=np.uint64)
-    hashes = np.fromiter((word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+    hashes = np.fromiter(map(word_hash, words), dtype=np.uint64, count=len(words))
     size = min(SHINGLE, len(words))
     count = len(words) - size + 1
     acc = np.zeros(count, dtype=np.uint64)
@@ -75,8 +75,10 @@ def _shingles(words: list[str]) -> _U64:
 def _minhash(shingles: _U64, num_perm: int) -> Signature:
     if not shingles.size:
         return np.full(num_perm, EMPTY, dtype=np.uint32)
-    hashed = shingles[:, None] * _A[None, :num_perm] + _B[None, :num_perm]
-    return (hashed >> np.uint64(32)).min(axis=0).astype(np.uint32)
+    hashed = np.multiply.outer(shingles, _A[:num_perm])
+    hashed += _B[:num_perm]
+    # The high 32 bits of the minimum are the minimum of the high 32 bits (a shift is monotonic).
+    return (hashed.min(axis=0) >> np.uint64(32)).astype(np.uint32)
 
 
 def signature(title: str, text: str) -> Signature:
@@ -152,7 +154,8 @@ class _Story:
     articles: int = 1
     sources: set[str] = field(default_factory=set)
     tiers: set[str] = field(default_factory=set)
-    items: list[str] = field(default_factory=list)
+    items: list[int] = field(default_factory=list)
+    """64-bit hashes of its articles' item ids (for replays and expiry)."""
 
     def summary(self) -> StorySummary:
         return StorySummary(
@@ -184,7 +187,7 @@ class StoryIndex:
         self._stories: dict[int, _Story] = {}
         self._buckets: dict[int, tuple[int, ...]] = {}  # tuples: most buckets hold one story
         self._by_id: dict[str, int] = {}
-        self._items: dict[str, int] = {}  # item id -> story handle: a replayed item is not counted twice
+        self._items: dict[int, int] = {}  # item id hash -> story handle: a replay is not counted twice
         self._next = 0
 
     def __len__(self) -> int:
@@ -199,7 +202,7 @@ class StoryIndex:
 
         An item assigned before (a replay) gets its earlier story back and changes nothing.
         """
-        known = self._items.get(doc.item_id)
+        known = self._items.get(stable_hash(doc.item_id))
         if known is not None:
             story = self._stories[known]
             return Assignment(story.story_id, False, 1.0, story.summary(), 1.0)
@@ -230,7 +233,7 @@ class StoryIndex:
 
     def restore(self, doc: ClusterDoc, story_id: str) -> None:
         """Re-add an article already assigned to `story_id` (state rebuilt after a restart)."""
-        if doc.item_id in self._items:
+        if stable_hash(doc.item_id) in self._items:
             return
         handle = self._by_id.get(story_id)
         hashes, sig, lede = self._signatures(doc)
@@ -262,8 +265,9 @@ class StoryIndex:
     def _record(self, story: _Story, doc: ClusterDoc, hashes: list[int]) -> None:
         story.sources.add(doc.source_id)
         story.tiers.add(doc.tier)
-        story.items.append(doc.item_id)
-        self._items[doc.item_id] = self._by_id[story.story_id]
+        key = stable_hash(doc.item_id)
+        story.items.append(key)
+        self._items[key] = self._by_id[story.story_id]
         if self._boilerplate is not None:
             self._boilerplate.record(doc.source_id, hashes, story.story_id)
 
@@ -286,8 +290,8 @@ class StoryIndex:
         for handle in old:
             story = self._stories.pop(handle)
             del self._by_id[story.story_id]
-            for item_id in story.items:
-                del self._items[item_id]
+            for key in story.items:
+                del self._items[key]
             for key in self._keys(story):
                 rest = tuple(h for h in self._buckets.pop(key) if h != handle)
                 if rest:
@@ -301,12 +305,13 @@ class StoryIndex:
     def state_bytes(self) -> int:
         """Serialised size of the story state (what a Beam state backend stores), boilerplate excluded.
 
-        Per story: both signatures, two 8-byte timestamps, a 4-byte count, the id, source, tier and
-        article-id strings, and one 4-byte key + 4-byte handle per LSH band.
+        Per story: both signatures, two 8-byte timestamps, a 4-byte count, the id, source and tier
+        strings, an 8-byte hash per article, and one 4-byte key + 4-byte handle per LSH band.
         """
         per_band = 8 * (self.params.bands + self.params.lede_bands)
         total = 0
         for story in self._stories.values():
-            strings = sum(len(s) + 1 for s in (story.story_id, *story.sources, *story.tiers, *story.items))
+            strings = sum(len(s) + 1 for s in (story.story_id, *story.sources, *story.tiers))
+            strings += 8 * len(story.items)
             total += story.sig.nbytes + story.lede.nbytes + 16 + 4 + strings + per_band
         return total

@@ -9,10 +9,12 @@ among `sources` but not among `independent_sources`.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pipeline.textnorm import stable_hash
 from schemas.article import ActorRef
 
 SYNDICATION_THRESHOLD = 0.7
@@ -74,7 +76,7 @@ class _Facts:
     url: str | None
     first_seen: datetime
     last_seen: datetime
-    articles: dict[str, bool] = field(default_factory=dict)  # article id -> syndicated
+    articles: dict[int, bool] = field(default_factory=dict)  # article id hash -> syndicated
     sources: set[str] = field(default_factory=set)
     independent: set[str] = field(default_factory=set)
     tiers: set[str] = field(default_factory=set)
@@ -115,8 +117,9 @@ class StoryBook:
         if story is None:
             story = _Facts(item.title, item.url, item.event_time, item.event_time)
             self._stories[item.story_id] = story
-        if item.article_id not in story.articles:
-            story.articles[item.article_id] = syndicated
+        key = stable_hash(item.article_id)
+        if key not in story.articles:
+            story.articles[key] = syndicated
             story.first_seen = min(story.first_seen, item.event_time)
             story.last_seen = max(story.last_seen, item.event_time)
             story.sources.add(item.source_id)
@@ -150,7 +153,11 @@ class StoryBook:
     def syndicated(self, story_id: str, article_id: str) -> bool | None:
         """Whether a counted article was a syndicated copy; None if the story has not counted it."""
         facts = self._stories.get(story_id)
-        return None if facts is None else facts.articles.get(article_id)
+        return None if facts is None else facts.articles.get(stable_hash(article_id))
+
+    def state_bytes(self) -> int:
+        """Serialised size of every story's facts (pickle: what a state backend would store)."""
+        return len(pickle.dumps(self._stories, protocol=pickle.HIGHEST_PROTOCOL))
 
     def forget(self, story_ids: list[str]) -> None:
         for story_id in story_ids:

@@ -1,0 +1,287 @@
+"""Pipeline benchmarks (issue C), side by side in one run:
+
+1. classification core: articles per CPU-second on ~2 KB articles (target ≥ 2,000 per core);
+2. sustained throughput: the streaming job on Prism (`watchfloor pipeline run`, its own process)
+   vs a plain loop doing the same work without Beam (consume → dedup → classify → cluster → decide
+   → bulk index), on the same items (target ≥ 500 items/s on 2 cores);
+3. latency from produce to searchable at a steady 50 items/s: p50 / p95 (target p95 ≤ 2 s);
+4. state bytes per story: serialised size of the job's per-story state (target ≤ 1 KB).
+
+    .venv/bin/python bench/pipeline.py [--items 3000] [--latency-items 300] [--rate 50]
+
+Needs `watchfloor stack up`. Topics and indices are per run, so runs do not see each other's data.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is named like the `pipeline` package; importing that package must not find this file.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse
+import random
+import signal
+import statistics
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from elasticsearch import ApiError, Elasticsearch, helpers
+from kafka import KafkaConsumer, TopicPartition
+
+from connectors.demo.corpus import Corpus
+from connectors.kafka_sink import make_producer
+from pipeline.articles import analyse, article_doc
+from pipeline.classify.engine import Classifier
+from pipeline.job import JobConfig, LoadState
+from pipeline.state import PipelineState
+from schemas.feed import SourceTier
+from schemas.item import FeedItem
+from schemas.settings import PipelineSettings, StackSettings
+from tests.support.pipeline import JobEnv, feed_item, stop
+
+REPO = Path(__file__).resolve().parents[1]
+VOCAB = [
+    "council",
+    "budget",
+    "railway",
+    "harbour",
+    "museum",
+    "league",
+    "school",
+    "festival",
+    "bridge",
+    "hospital",
+    "election",
+    "mayor",
+    "court",
+    "weather",
+    "river",
+    "farmers",
+    "market",
+    "police",
+    "station",
+    "university",
+    "research",
+    "energy",
+    "grid",
+    "port",
+    "airline",
+    "union",
+    "strike",
+    "tourism",
+    "housing",
+    "water",
+    "drought",
+    "flood",
+    "festival",
+    "library",
+    "orchestra",
+    "theatre",
+    "minister",
+    "parliament",
+]
+
+
+def corpus(n: int, seed: int = 7) -> list[FeedItem]:
+    """~2 KB items: mostly distinct local news, one in ten a copy of a demo story by another outlet."""
+    rng = random.Random(seed)
+    demo = list(Corpus.load().articles)
+    start = datetime.now(UTC) - timedelta(hours=1)
+    items = []
+    for i in range(n):
+        when = start + timedelta(seconds=i)
+        if i % 10 == 0:
+            a = demo[(i // 10) % len(demo)]
+            text = f"{a.text}\n\nFiled by desk {i}."  # a near-duplicate, never an exact one
+            items.append(feed_item(f"copy-{i % 13}", i, a.title, text, when, SourceTier.REGIONAL))
+            continue
+        words = []
+        while sum(len(w) + 1 for w in words) < 2048:
+            words.append(
+                f"{rng.choice(VOCAB)}{rng.randrange(50)}" if rng.random() < 0.5 else rng.choice(VOCAB)
+            )
+        items.append(
+            feed_item(f"local-{i % 17}", i, f"Local report {i}: {' '.join(words[:6])}", " ".join(words), when)
+        )
+    return items
+
+
+def classification_core(items: list[FeedItem]) -> float:
+    classifier = Classifier.from_dir(REPO / "deploy")
+    cpu = time.process_time()
+    for item in items:
+        classifier.classify(item.title, item.summary, "en")
+    return len(items) / (time.process_time() - cpu)
+
+
+def produce(job: JobEnv, items: list[FeedItem], rate: float | None = None) -> dict[str, float]:
+    """Send items (at `rate` per second if given); returns item id -> wall time sent."""
+    producer = make_producer(job.settings.kafka_bootstrap)
+    sent = {}
+    for item in items:
+        if rate:
+            time.sleep(1 / rate)
+        producer.send(job.items_topic, key=item.item_id.encode(), value=item.model_dump_json().encode())
+        sent[item.item_id] = time.time()
+    producer.flush()
+    producer.close()
+    return sent
+
+
+def count(es: Elasticsearch, index: str) -> int:
+    try:
+        return int(es.count(index=index)["count"])
+    except ApiError:
+        return 0
+
+
+def streaming(job: JobEnv, n: int, es: Elasticsearch, log: Path) -> tuple[float, float]:
+    """(seconds from start to first article, items/s from first to last article)."""
+    started = time.monotonic()
+    proc = job.start_pipeline(log)
+    first = None
+    try:
+        while (c := count(es, job.articles_index)) < n:
+            if c and first is None:
+                first = (time.monotonic(), c)
+            if proc.poll() is not None:
+                raise SystemExit(f"pipeline exited: see {log}")
+            time.sleep(0.05)
+        done = time.monotonic()
+    finally:
+        stop(proc)
+    assert first is not None
+    return first[0] - started, (n - first[1]) / (done - first[0])
+
+
+def plain_loop(job: JobEnv, n: int, es: Elasticsearch) -> tuple[float, PipelineState]:
+    """The same work without Beam: items/s, and the state it built (for the state-size measurement)."""
+    settings = PipelineSettings(articles_index=f"{job.articles_index}-plain").resolved()
+    load = LoadState(JobConfig(job.settings.kafka_bootstrap, job.settings.es_url, settings))
+    state = load()
+    classifier = Classifier.from_dir(settings.rules_root)
+    consumer = KafkaConsumer(bootstrap_servers=job.settings.kafka_bootstrap, enable_auto_commit=False)
+    tps = [TopicPartition(job.items_topic, p) for p in range(3)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    started = time.monotonic()
+    seen = 0
+    while seen < n:
+        actions = []
+        for records in consumer.poll(timeout_ms=500, max_records=500).values():
+            for rec in records:
+                seen += 1
+                item = FeedItem.model_validate_json(rec.value)
+                if state.deduplicate(item) in {"url", "hash"}:
+                    continue
+                analysis = analyse(classifier, item)
+                placed = state.assign(item, analysis)
+                doc = article_doc(item, analysis, placed.story.story_id, syndicated=placed.syndicated)
+                actions.append(
+                    {"_index": settings.articles_index, "_id": doc.article_id, "_source": doc.to_es()}
+                )
+                for alert in state.decide(placed):
+                    actions.append(
+                        {
+                            "_index": settings.alerts_index,
+                            "_id": alert.watchfloor.alert_id,
+                            "_source": alert.to_es(),
+                        }
+                    )
+        if actions:
+            helpers.bulk(es, actions)
+    elapsed = time.monotonic() - started
+    consumer.close()
+    return n / elapsed, state
+
+
+def latency(job: JobEnv, items: list[FeedItem], rate: float, es: Elasticsearch, log: Path) -> list[float]:
+    """Seconds from produce to searchable, per item, at a steady `rate`."""
+    proc = job.start_pipeline(log)
+    warm = items[0]
+    produce(job, [warm])
+    while count(es, job.articles_index) < 1:
+        if proc.poll() is not None:
+            raise SystemExit(f"pipeline exited: see {log}")
+        time.sleep(0.1)
+    sent: dict[str, float] = {}
+    producer = threading.Thread(target=lambda: sent.update(produce(job, items[1:], rate)))
+    producer.start()
+    visible: dict[str, float] = {}
+    deadline = time.monotonic() + len(items) / rate + 60
+    try:
+        while len(visible) < len(items) - 1 and time.monotonic() < deadline:
+            hits = es.search(
+                index=job.articles_index,
+                size=200,
+                source=False,
+                sort=[{"fetched": "desc"}],
+                query={"match_all": {}},
+            )["hits"]["hits"]
+            now = time.time()
+            for hit in hits:
+                visible.setdefault(hit["_id"], now)
+            time.sleep(0.05)
+    finally:
+        producer.join()
+        stop(proc)
+    return sorted(visible[i] - sent[i] for i in sent if i in visible)
+
+
+def state_bytes_per_story(state: PipelineState) -> tuple[float, float]:
+    """(signatures + LSH + summary bytes per story, facts + alerts bytes per story)."""
+    stories = max(1, len(state.stories))
+    return state.stories.state_bytes() / stories, (
+        state.book.state_bytes() + state.ledger.state_bytes()
+    ) / stories
+
+
+def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--items", type=int, default=3000)
+    parser.add_argument("--latency-items", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=50.0)
+    args = parser.parse_args()
+    settings = StackSettings()
+    es = Elasticsearch(settings.es_url, request_timeout=60)
+    items = corpus(args.items)
+    log = Path(f"/tmp/watchfloor-bench-pipeline-{int(time.time())}.log")
+
+    print(
+        f"classification core       {classification_core(items[:1000]):8.0f} articles/CPU-s (target ≥ 2,000)"
+    )
+
+    job = JobEnv(settings)
+    job.create_topics()
+    produce(job, items)
+    startup, beam_rate = streaming(job, len(items), es, log)
+    plain_rate, state = plain_loop(job, len(items), es)
+    print(f"streaming job on Prism    {beam_rate:8.0f} items/s sustained (target ≥ 500)")
+    print(f"  first article after     {startup:8.1f} s (job start-up and state restore)")
+    print(
+        f"plain loop, same work     {plain_rate:8.0f} items/s   ratio beam/plain {beam_rate / plain_rate:.2f}"
+    )
+    index_b, facts_b = state_bytes_per_story(state)
+    print(f"state per story           {index_b + facts_b:8.0f} B (target ≤ 1,024)")
+    print(f"  signatures+LSH+summary  {index_b:8.0f} B; facts+alerts {facts_b:.0f} B")
+
+    job2 = JobEnv(settings)
+    job2.create_topics()
+    fresh = corpus(args.latency_items, seed=11)
+    lat = latency(job2, fresh, args.rate, es, log)
+    if lat:
+        p50, p95 = statistics.median(lat), lat[int(0.95 * (len(lat) - 1))]
+        print(f"latency at {args.rate:.0f} items/s     p50 {p50:.2f}s  p95 {p95:.2f}s  (target p95 ≤ 2 s)")
+        print(f"  measured on             {len(lat):8d} items")
+    print(f"(pipeline log: {log})")
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.exit(main())

@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 	$(BIN)/watchfloor stack fetch
 
+## run: the whole system on the local stack with the bundled demo news (FEEDS=file for real feeds).
 run: setup
-	$(BIN)/watchfloor smoke
+	$(BIN)/watchfloor demo $(if $(FEEDS),--feeds $(FEEDS))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

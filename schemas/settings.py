@@ -115,3 +115,20 @@ class PipelineSettings(BaseSettings):
 
     def resolved(self) -> PipelineSettings:
         return self.model_copy(update={"rules_root": self.rules_root.resolve()})
+
+
+class NotifySettings(BaseSettings):
+    """The notifier: its destinations file, consumer group and topics."""
+
+    model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_NOTIFY_", extra="ignore")
+
+    config: Path = Field(default=Path("deploy/notify.yaml"), description="Destinations and routing (YAML).")
+    group_id: str = Field(
+        default="watchfloor-notify", description="Notifier processes sharing it split work."
+    )
+    alerts_topic: str = "watchfloor.alerts"
+    dead_letter_topic: str = "watchfloor.dead-letters"
+    state_topic: str = Field(
+        default="watchfloor.state", description="Compacted topic of the delivery ledger and snoozes."
+    )
+    metrics_port: int | None = Field(default=None, description="Serve Prometheus metrics on 127.0.0.1:PORT.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from connectors.cli import classify, feeds, ingest, pipeline, smoke, stack
+from connectors.cli import classify, demo, feeds, ingest, notify, pipeline, search, smoke, stack
 
 app = typer.Typer(
     help="Watchfloor: always-on news monitoring for geopolitical events.",
@@ -19,6 +19,10 @@ app.command(name="classify")(classify.classify)
 app.add_typer(classify.rules_app, name="rules")
 app.command(name="smoke")(smoke.smoke)
 app.add_typer(pipeline.app, name="pipeline")
+app.command(name="notify")(notify.notify)
+app.command(name="demo")(demo.demo)
+app.command(name="search")(search.search)
+app.add_typer(notify.alerts_app, name="alerts")
 
 
 def main() -> None:

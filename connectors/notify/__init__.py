@@ -1,0 +1,1 @@
+"""The notifier: alerts from Kafka to on-call analysts over webhooks."""

@@ -1,0 +1,426 @@
+"""The notifier: consume ``watchfloor.alerts``, route each alert, deliver it once per destination.
+
+- One worker thread per destination delivers from a bounded queue. A destination that is down delays
+  only its own alerts, until its queue is full and back-pressure reaches the consumer.
+- The delivery ledger (``notify:`` keys on the compacted state topic) records each (destination,
+  alert_id) once delivered, dead-lettered or queued for a digest. It is written, acks=all, before the
+  alert's offset may be committed. A restart or a rebalance therefore skips what was already settled.
+- A Kafka offset is committed only when every destination routed from that record, and every record
+  before it in the partition, is settled.
+
+What is not prevented: a crash after a receiver answered 2xx but before the ledger write. That alert
+is sent again after the restart, with the same idempotency key (``webhook-id`` = ``alert_id``). Signed
+webhooks and PagerDuty (``dedup_key``) collapse it; Slack and Teams cannot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from pydantic import SecretStr, ValidationError
+
+from connectors.kafka_sink import dead_letter_record, make_producer
+from connectors.notify.delivery import Outcome, Sender
+from connectors.notify.formats import render
+from connectors.notify.routing import matches
+from connectors.notify.table import CompactedTable
+from schemas.alert import AlertDoc
+from schemas.deadletter import DeadLetter
+from schemas.notify import Destination, NotifyConfig, severity_at_least
+
+log = logging.getLogger("watchfloor.notify")
+
+LEDGER_PREFIX = "notify:delivery:"
+SNOOZE_PREFIX = "notify:snooze:"
+QUEUE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Credentials:
+    url: SecretStr
+    secret: SecretStr | None
+
+
+class NotifyMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.consumed = Counter("watchfloor_notify_alerts_consumed_total", "Alert messages read.", registry=r)
+        self.deliveries = Counter(
+            "watchfloor_notify_deliveries_total",
+            "Deliveries by destination and outcome (delivered, dead, duplicate, snoozed, digested).",
+            ["destination", "outcome"],
+            registry=r,
+        )
+        self.attempts = Counter(
+            "watchfloor_notify_attempts_total", "HTTP attempts by destination.", ["destination"], registry=r
+        )
+        self.delivery_seconds = Histogram(
+            "watchfloor_notify_delivery_seconds",
+            "From dequeue to settled, retries included.",
+            ["destination"],
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "watchfloor_notify_dead_letters_total", "Dead letters by stage.", ["stage"], registry=r
+        )
+
+
+class Snoozes:
+    """``watchfloor alerts snooze``: silenced stories and actors, until a UTC time."""
+
+    def __init__(self, table: CompactedTable) -> None:
+        self._table = table
+
+    @staticmethod
+    def key(kind: str, value: str) -> str:
+        return f"{kind}:{value}"
+
+    def add(self, kind: str, value: str, until: datetime, by: str = "") -> None:
+        if kind not in ("story", "actor"):
+            raise ValueError("snooze kind is 'story' or 'actor'")
+        self._table.put(self.key(kind, value), {"until": until.isoformat(), "by": by})
+
+    def snoozed(self, alert: AlertDoc, now: datetime) -> str | None:
+        """What silences the alert ("story:…" / "actor:…"), or None."""
+        w = alert.watchfloor
+        for key in [self.key("story", w.story_id), *(self.key("actor", a) for a in w.actor_ids)]:
+            row = self._table.get(key)
+            if row and datetime.fromisoformat(row["until"]) > now:
+                return key
+        return None
+
+
+class _Progress:
+    """Per partition: records read in order, how many deliveries each still waits for."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[TopicPartition, dict[int, int]] = {}
+        self._read: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
+
+    def read(self, tp: TopicPartition, offset: int, deliveries: int) -> None:
+        with self._lock:
+            if deliveries:
+                self._pending.setdefault(tp, {})[offset] = deliveries
+            self._read[tp] = offset + 1
+
+    def settle(self, tp: TopicPartition, offset: int) -> None:
+        with self._lock:
+            pending = self._pending.get(tp, {})
+            if offset in pending:
+                pending[offset] -= 1
+                if not pending[offset]:
+                    del pending[offset]
+
+    def commit_positions(self) -> dict[TopicPartition, int]:
+        """Positions that moved since the last call: the first unsettled offset, else past the last read."""
+        with self._lock:
+            moved = {}
+            for tp, end in self._read.items():
+                pending = self._pending.get(tp)
+                position = min(pending) if pending else end
+                if self._committed.get(tp) != position:
+                    moved[tp] = position
+            return moved
+
+    def unsettled(self) -> int:
+        with self._lock:
+            return sum(sum(p.values()) for p in self._pending.values())
+
+    def committed(self, positions: dict[TopicPartition, int]) -> None:
+        with self._lock:
+            self._committed.update(positions)
+
+    def forget(self, tps: list[TopicPartition]) -> None:
+        with self._lock:
+            for tp in tps:
+                self._pending.pop(tp, None)
+                self._read.pop(tp, None)
+                self._committed.pop(tp, None)
+
+
+@dataclass(frozen=True)
+class _Task:
+    tp: TopicPartition
+    offset: int
+    alert: AlertDoc
+    enqueued: float
+
+
+class _Worker(threading.Thread):
+    """Delivers one destination's alerts in order, and its digest when one is due."""
+
+    def __init__(self, notifier: Notifier, dest: Destination, creds: Credentials) -> None:
+        super().__init__(name=f"notify-{dest.id}", daemon=True)
+        self.dest = dest
+        self.queue: queue.Queue[_Task] = queue.Queue(QUEUE_SIZE)
+        self._n = notifier
+        self._secret = creds.secret.get_secret_value() if creds.secret else None
+        self._sender = notifier.sender_factory(dest, creds.url.get_secret_value(), notifier.stop_event)
+        every = dest.digest.every_minutes * 60 if dest.digest else None
+        self._digest_every = every
+        self._next_digest = time.monotonic() + every if every else None
+
+    def run(self) -> None:
+        try:
+            while not self._n.stop_event.is_set():
+                try:
+                    task = self.queue.get(timeout=0.2)
+                except queue.Empty:
+                    task = None
+                if task is not None:
+                    self._deliver(task)
+                if self._next_digest is not None and time.monotonic() >= self._next_digest:
+                    self._send_digest()
+                    self._next_digest = time.monotonic() + (self._digest_every or 0)
+        finally:
+            self._sender.close()
+
+    def _deliver(self, task: _Task) -> None:
+        alert, aid = task.alert, task.alert.watchfloor.alert_id
+        try:
+            message = render(
+                self.dest,
+                [alert],
+                kibana_url=self._n.config.kibana_url,
+                secret=self._secret,
+                msg_id=aid,
+                now=datetime.now(UTC),
+            )
+        except ValueError as exc:
+            outcome: Outcome | None = Outcome(False, 0, f"cannot render: {exc}")
+        else:
+            outcome = self._sender.deliver(message)
+        if outcome is None:
+            return  # stopping: neither delivered nor dead; the offset stays uncommitted
+        self._n.metrics.attempts.labels(self.dest.id).inc(outcome.attempts)
+        self._n.settle_delivery(self.dest, [alert], outcome)
+        self._n.metrics.delivery_seconds.labels(self.dest.id).observe(time.monotonic() - task.enqueued)
+        self._n.progress.settle(task.tp, task.offset)
+
+    def _send_digest(self) -> None:
+        queued = self._n.queued(self.dest.id)
+        if not queued:
+            return
+        ids = sorted(a.watchfloor.alert_id for a in queued)
+        msg_id = "digest-" + hashlib.sha256("\x00".join(ids).encode()).hexdigest()[:24]
+        try:
+            message = render(
+                self.dest,
+                queued,
+                kibana_url=self._n.config.kibana_url,
+                secret=self._secret,
+                msg_id=msg_id,
+                now=datetime.now(UTC),
+            )
+        except ValueError as exc:
+            outcome: Outcome | None = Outcome(False, 0, f"cannot render: {exc}")
+        else:
+            outcome = self._sender.deliver(message)
+        if outcome is not None:
+            self._n.metrics.attempts.labels(self.dest.id).inc(outcome.attempts)
+            self._n.settle_delivery(self.dest, queued, outcome)
+
+
+class Notifier:
+    def __init__(
+        self,
+        config: NotifyConfig,
+        credentials: dict[str, Credentials],
+        *,
+        bootstrap: str,
+        alerts_topic: str,
+        dead_letter_topic: str,
+        state_topic: str,
+        group_id: str,
+        metrics: NotifyMetrics | None = None,
+        sender_factory: Callable[[Destination, str, threading.Event], Sender] | None = None,
+    ) -> None:
+        missing = [d.id for d in config.destinations if d.id not in credentials]
+        if missing:
+            raise ValueError(f"no credentials for destinations {missing}")
+        self.config = config
+        self.metrics = metrics or NotifyMetrics()
+        self.stop_event = threading.Event()
+        self.progress = _Progress()
+        self.sender_factory = sender_factory or (lambda d, url, stop: Sender(d, url, stop=stop))
+        self._bootstrap = bootstrap
+        self._alerts_topic = alerts_topic
+        self._dead_letter_topic = dead_letter_topic
+        self._group_id = group_id
+        self.ledger = CompactedTable(bootstrap, state_topic, LEDGER_PREFIX)
+        self.snoozes = Snoozes(CompactedTable(bootstrap, state_topic, SNOOZE_PREFIX))
+        self._dead = make_producer(bootstrap)
+        self._ledger_lock = threading.Lock()
+        self._workers = {d.id: _Worker(self, d, credentials[d.id]) for d in config.destinations}
+
+    # --- ledger -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _key(dest_id: str, alert_id: str) -> str:
+        return f"{dest_id}:{alert_id}"
+
+    def queued(self, dest_id: str) -> list[AlertDoc]:
+        prefix = f"{dest_id}:"
+        rows = [v for k, v in self.ledger.items() if k.startswith(prefix) and v.get("status") == "queued"]
+        return [AlertDoc.model_validate(r["alert"]) for r in sorted(rows, key=lambda r: r["at"])]
+
+    def settle_delivery(self, dest: Destination, alerts: list[AlertDoc], outcome: Outcome) -> None:
+        """Record the outcome durably: delivered, or dead-lettered with the reason."""
+        status = "delivered" if outcome.delivered else "dead"
+        now = datetime.now(UTC).isoformat()
+        for alert in alerts:
+            aid = alert.watchfloor.alert_id
+            if not outcome.delivered:
+                self.dead_letter(
+                    "NotifyDeliver",
+                    f"{dest.id}: {outcome.detail}",
+                    f"{dest.id}/{aid}",
+                    alert.model_dump_json(by_alias=True),
+                )
+            with self._ledger_lock:
+                self.ledger.put(
+                    self._key(dest.id, aid), {"status": status, "at": now, "attempts": outcome.attempts}
+                )
+            self.metrics.deliveries.labels(dest.id, status).inc()
+            log.info(
+                "alert %s",
+                status,
+                extra={
+                    "destination": dest.id,
+                    "alert.id": aid,
+                    "attempts": outcome.attempts,
+                    "detail": outcome.detail,
+                },
+            )
+
+    def dead_letter(self, stage: str, reason: str, origin: str, payload: str | bytes | None) -> None:
+        letter = DeadLetter.of(stage, reason, origin, payload)
+        key, value = dead_letter_record(letter)
+        self._dead.send(self._dead_letter_topic, key=key, value=value).get(timeout=60)
+        self.metrics.dead_letters.labels(stage).inc()
+
+    # --- consuming ----------------------------------------------------------------------------------
+
+    def _route(self, tp: TopicPartition, offset: int, value: bytes | None) -> None:
+        """Decide every destination's fate for one record; queue the deliveries still to do."""
+        self.metrics.consumed.inc()
+        try:
+            alert = AlertDoc.model_validate_json(value or b"")
+        except ValidationError as exc:
+            reason = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5]
+            )
+            self.dead_letter(
+                "NotifyDecode", f"not a valid alert: {reason}", f"{tp.topic}/{tp.partition}@{offset}", value
+            )
+            self.progress.read(tp, offset, 0)
+            return
+        now = datetime.now(UTC)
+        silenced = self.snoozes.snoozed(alert, now)
+        tasks: list[tuple[_Worker, _Task]] = []
+        for dest in self.config.destinations:
+            if not matches(dest.route, alert):
+                continue
+            key = self._key(dest.id, alert.watchfloor.alert_id)
+            if self.ledger.get(key) is not None:
+                self.metrics.deliveries.labels(dest.id, "duplicate").inc()
+                continue
+            if silenced:
+                self.metrics.deliveries.labels(dest.id, "snoozed").inc()
+                log.info(
+                    "alert snoozed",
+                    extra={"destination": dest.id, "alert.id": alert.watchfloor.alert_id, "snooze": silenced},
+                )
+                continue
+            if dest.digest and not severity_at_least(alert.watchfloor.severity, dest.digest.below):
+                with self._ledger_lock:
+                    self.ledger.put(key, {"status": "queued", "at": now.isoformat(), "alert": alert.to_es()})
+                self.metrics.deliveries.labels(dest.id, "digested").inc()
+                continue
+            tasks.append((self._workers[dest.id], _Task(tp, offset, alert, time.monotonic())))
+        self.progress.read(tp, offset, len(tasks))
+        for worker, task in tasks:
+            while not self.stop_event.is_set():
+                try:
+                    worker.queue.put(task, timeout=0.5)
+                    break
+                except queue.Full:
+                    continue  # back-pressure: this destination is behind
+
+    def commit(self, consumer: KafkaConsumer) -> None:
+        positions = self.progress.commit_positions()
+        if not positions:
+            return
+        try:
+            consumer.commit({tp: OffsetAndMetadata(pos, "", -1) for tp, pos in positions.items()})
+            self.progress.committed(positions)
+        except Exception:  # a rebalance in flight; the next round commits what is still ours
+            log.warning("offset commit failed; retrying next round", exc_info=True)
+
+    def run(self, *, idle_exit_s: float | None = None) -> None:
+        """Consume until `stop()`; with `idle_exit_s`, also return once nothing arrived for that long
+        and every delivery settled (tests, one-shot runs)."""
+        for worker in self._workers.values():
+            worker.start()
+        consumer = KafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self._group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=100,
+            # A crashed notifier's partitions move to a live one within ~10 s, not the 45 s default.
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=3_000,
+        )
+        consumer.subscribe([self._alerts_topic], listener=_Rebalance(self, consumer))
+        idle_since = time.monotonic()
+        try:
+            while not self.stop_event.is_set():
+                batch = consumer.poll(timeout_ms=200)
+                for tp, records in batch.items():
+                    for rec in records:
+                        self._route(tp, rec.offset, rec.value)
+                if batch or not consumer.assignment():  # idle only counts once we own partitions
+                    idle_since = time.monotonic()
+                self.commit(consumer)
+                settled = not self.progress.unsettled() and not self.progress.commit_positions()
+                if idle_exit_s is not None and settled and time.monotonic() - idle_since >= idle_exit_s:
+                    break
+        finally:
+            self.stop_event.set()
+            for worker in self._workers.values():
+                worker.join(timeout=30)
+            self.commit(consumer)
+            consumer.close(autocommit=False)
+            self._dead.close()
+            self.ledger.close()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, notifier: Notifier, consumer: KafkaConsumer) -> None:
+        self._n = notifier
+        self._consumer = consumer
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self._n.commit(self._consumer)  # the settled work of partitions we are losing
+        self._n.progress.forget(list(revoked))
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self._n.ledger.refresh()  # what the previous owner delivered is skipped

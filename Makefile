@@ -44,8 +44,10 @@ stack-down: $(STAMP)
 	$(BIN)/watchfloor stack down
 
 bench: setup
-	$(BIN)/python bench/stack.py
-	$(BIN)/python bench/smoke.py
+	$(BIN)/python -m bench.stack
+	$(BIN)/python -m bench.smoke
+	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.notify
 
 clean: stack-down
 	rm -rf .state $(VENV)

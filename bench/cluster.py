@@ -4,7 +4,7 @@ Documents are seeded pseudo-random sentences over a Zipf-weighted made-up vocabu
 near-duplicates of an earlier original (new headline, a sentence dropped, ~5% of words replaced,
 another source), as outlets copy the wire rather than each other. Prints numbers only.
 
-    .venv/bin/python bench/cluster.py [--docs 5000] [--seed 7]
+    .venv/bin/python -m bench.cluster [--docs 5000] [--seed 7]
 """
 
 from __future__ import annotations

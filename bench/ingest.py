@@ -6,7 +6,7 @@
   3. the 304 path: every feed polled again with its validators (fetch + state save),
 and the peak RSS of this process. Needs `watchfloor stack up`.
 
-    .venv/bin/python bench/ingest.py [--feeds 1000] [--items 30] [--workers 8]
+    .venv/bin/python -m bench.ingest [--feeds 1000] [--items 30] [--workers 8]
 """
 
 from __future__ import annotations

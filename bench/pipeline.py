@@ -7,26 +7,22 @@
 3. latency from produce to searchable at a steady 50 items/s: p50 / p95 (target p95 ≤ 2 s);
 4. state bytes per story: serialised size of the job's per-story state (target ≤ 1 KB).
 
-    .venv/bin/python bench/pipeline.py [--items 3000] [--latency-items 300] [--rate 50]
+    .venv/bin/python -m bench.pipeline [--items 3000] [--latency-items 300] [--rate 50]
 
 Needs `watchfloor stack up`. Topics and indices are per run, so runs do not see each other's data.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# This file is named like the `pipeline` package; importing that package must not find this file.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 import argparse
 import random
 import signal
 import statistics
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from elasticsearch import ApiError, Elasticsearch, helpers
 from kafka import KafkaConsumer, TopicPartition

@@ -3,7 +3,7 @@
 Both move the same N messages from the same topic into Elasticsearch with the same batch size, in one
 run, so the ratio says what the streaming runner costs over the simplest possible mover.
 
-    .venv/bin/python bench/smoke.py [--messages 5000]   (needs `watchfloor stack up`)
+    .venv/bin/python -m bench.smoke [--messages 5000]   (needs `watchfloor stack up`)
 """
 
 from __future__ import annotations

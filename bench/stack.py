@@ -4,7 +4,7 @@ Runs a separate stack on its own ports and state dir, so a running dev stack is 
 Artifacts must already be staged (``watchfloor stack fetch``); the true cold start, downloads
 included, is the first ``make test`` on a new machine (see RESULTS.md).
 
-    .venv/bin/python bench/stack.py [--rounds 3]
+    .venv/bin/python -m bench.stack [--rounds 3]
 """
 
 from __future__ import annotations

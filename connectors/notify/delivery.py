@@ -3,8 +3,10 @@ and a circuit breaker.
 
 A receiver that is down must not lose alerts, so a delivery is retried up to the destination's
 ``max_attempts`` real attempts. Waiting for an open circuit does not count as an attempt: the breaker
-only stops us from hammering a dead endpoint. A 4xx other than 408/429 is permanent (a bad payload or
-a revoked URL): retrying cannot help, so it is dead-lettered at once.
+only stops us from hammering a dead endpoint. A 4xx other than 408/425/429 is permanent (a bad payload
+or a revoked URL), and so is a 3xx (redirects are not followed: a moved endpoint is a configuration
+change): retrying cannot help, so it is dead-lettered at once. A Retry-After longer than the
+destination's ``max_backoff_s`` is cut to it, so one receiver cannot park its alerts for hours.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ def retry_after_s(value: str | None, now: float | None = None) -> float | None:
 
 
 def is_permanent(status: int) -> bool:
-    return 400 <= status < 500 and status not in (408, 425, 429)
+    return 300 <= status < 500 and status not in (408, 425, 429)
 
 
 class Sender:

@@ -90,6 +90,8 @@ class Snoozes:
     def add(self, kind: str, value: str, until: datetime, by: str = "") -> None:
         if kind not in ("story", "actor"):
             raise ValueError("snooze kind is 'story' or 'actor'")
+        if until.tzinfo is None:
+            raise ValueError("until must be timezone-aware")
         self._table.put(self.key(kind, value), {"until": until.isoformat(), "by": by})
 
     def snoozed(self, alert: AlertDoc, now: datetime) -> str | None:

@@ -23,7 +23,8 @@ class DeadLetter(BaseModel):
 
     @property
     def key(self) -> str:
-        """Deterministic per (stage, origin): a replayed failure overwrites, it does not pile up."""
+        """Deterministic per (stage, origin): a replayed failure carries the same key, so readers can tell a
+        repeat from a new failure (the topic is not compacted; repeats stay until retention drops them)."""
         return hashlib.sha256(f"{self.stage}\x00{self.origin}".encode()).hexdigest()[:32]
 
     @classmethod

@@ -36,10 +36,10 @@ class StackSettings(BaseSettings):
     )
     kafka_port: int = Field(default=9092, description="Kafka client listener on 127.0.0.1.")
     kafka_controller_port: int = Field(default=9093, description="KRaft controller listener on 127.0.0.1.")
-    kafka_heap_mb: int = Field(default=512, le=512)
+    kafka_heap_mb: int = Field(default=512, le=512, description="Kafka JVM heap (MB).")
     es_port: int = Field(default=9200, description="Elasticsearch HTTP port on 127.0.0.1.")
-    es_transport_port: int = Field(default=9300)
-    es_heap_mb: int = Field(default=768, le=1024)
+    es_transport_port: int = Field(default=9300, description="Elasticsearch transport port on 127.0.0.1.")
+    es_heap_mb: int = Field(default=768, le=1024, description="Elasticsearch JVM heap (MB).")
     es_user: str = Field(
         default="watchfloor", description="Unprivileged user Elasticsearch runs as when we are root."
     )
@@ -78,13 +78,13 @@ class IngestSettings(BaseSettings):
         default=Path("deploy/feeds"), description="A registry YAML file or a directory of them."
     )
     workers: int = Field(default=8, ge=1, le=64, description="Feeds fetched concurrently.")
-    per_host_concurrency: int = Field(default=2, ge=1)
+    per_host_concurrency: int = Field(default=2, ge=1, description="Concurrent fetches per publisher host.")
     parse_processes: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         ge=0,
         description="Worker processes for parsing and normalising (feedparser needs CPU); 0 = in-thread.",
     )
-    max_body_bytes: int = Field(default=10 * 1024 * 1024)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, description="Streamed feed body cap (bytes).")
     metrics_port: int | None = Field(default=None, description="Serve Prometheus metrics on 127.0.0.1:PORT.")
     group_id: str = Field(
         default="watchfloor-ingest", description="Ingest processes sharing this id split feeds."
@@ -100,11 +100,11 @@ class PipelineSettings(BaseSettings):
     group_id: str = Field(
         default="watchfloor-pipeline", description="Kafka consumer group whose offsets the job commits."
     )
-    items_topic: str = "watchfloor.items"
-    alerts_topic: str = "watchfloor.alerts"
-    dead_letter_topic: str = "watchfloor.dead-letters"
-    articles_index: str = "watchfloor-articles"
-    alerts_index: str = "watchfloor-alerts"
+    items_topic: str = Field(default="watchfloor.items", description="Kafka topic of FeedItems.")
+    alerts_topic: str = Field(default="watchfloor.alerts", description="Kafka topic of alert revisions.")
+    dead_letter_topic: str = Field(default="watchfloor.dead-letters", description="Kafka topic of rejects.")
+    articles_index: str = Field(default="watchfloor-articles", description="Elasticsearch index of articles.")
+    alerts_index: str = Field(default="watchfloor-alerts", description="Elasticsearch index of alerts.")
     rules_root: Path = Field(
         default=Path("deploy"), description="Holds rules/*.yaml, gazetteer/*.yaml and watchlist.yaml."
     )
@@ -126,8 +126,8 @@ class NotifySettings(BaseSettings):
     group_id: str = Field(
         default="watchfloor-notify", description="Notifier processes sharing it split work."
     )
-    alerts_topic: str = "watchfloor.alerts"
-    dead_letter_topic: str = "watchfloor.dead-letters"
+    alerts_topic: str = Field(default="watchfloor.alerts", description="Kafka topic of alert revisions.")
+    dead_letter_topic: str = Field(default="watchfloor.dead-letters", description="Kafka topic of rejects.")
     state_topic: str = Field(
         default="watchfloor.state", description="Compacted topic of the delivery ledger and snoozes."
     )

@@ -43,6 +43,7 @@ log = logging.getLogger("watchfloor.notify")
 LEDGER_PREFIX = "notify:delivery:"
 SNOOZE_PREFIX = "notify:snooze:"
 QUEUE_SIZE = 1000
+SNOOZE_REFRESH_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,10 @@ class Snoozes:
     @staticmethod
     def key(kind: str, value: str) -> str:
         return f"{kind}:{value}"
+
+    def refresh(self) -> None:
+        """Pick up snoozes set since (``watchfloor alerts snooze`` writes from another process)."""
+        self._table.refresh()
 
     def add(self, kind: str, value: str, until: datetime, by: str = "") -> None:
         if kind not in ("story", "actor"):
@@ -390,8 +395,12 @@ class Notifier:
         )
         consumer.subscribe([self._alerts_topic], listener=_Rebalance(self, consumer))
         idle_since = time.monotonic()
+        snoozes_read = time.monotonic()
         try:
             while not self.stop_event.is_set():
+                if time.monotonic() - snoozes_read >= SNOOZE_REFRESH_S:
+                    self.snoozes.refresh()
+                    snoozes_read = time.monotonic()
                 batch = consumer.poll(timeout_ms=200)
                 for tp, records in batch.items():
                     for rec in records:

@@ -100,6 +100,9 @@ class ClusterParams:
     lede_words: int = 30
     bands: int = 32
     lede_bands: int = 8
+    max_ledes: int = 3
+    """Distinct ledes a story keeps: a copy that rewrote the first paragraph adds its own, so a later report
+    that opens like the original wire text still finds the story whichever version arrived first."""
     ttl: timedelta = timedelta(hours=72)
     boilerplate_min_stories: int | None = 2
     """None disables the boilerplate filter (used to show what it prevents)."""
@@ -148,7 +151,7 @@ class Assignment:
 class _Story:
     story_id: str
     sig: Signature
-    lede: Signature
+    ledes: list[Signature]
     first_seen: datetime
     last_seen: datetime
     articles: int = 1
@@ -195,7 +198,26 @@ class StoryIndex:
 
     def _keys(self, story: _Story) -> list[int]:
         p = self.params
-        return _band_keys(story.sig, p.bands, 0) + _band_keys(story.lede, p.lede_bands, p.bands)
+        keys = set(_band_keys(story.sig, p.bands, 0))
+        for lede in story.ledes:
+            keys.update(_band_keys(lede, p.lede_bands, p.bands))
+        return sorted(keys)
+
+    def _lede_similarity(self, lede: Signature, story: _Story) -> float:
+        return max(similarity(lede, kept) for kept in story.ledes)
+
+    def _add_lede(self, story: _Story, lede: Signature) -> None:
+        """Keep a joining article's lede when it differs from every lede the story has (see max_ledes)."""
+        p = self.params
+        if len(story.ledes) >= p.max_ledes or self._lede_similarity(lede, story) >= p.lede_threshold:
+            return
+        if (lede == EMPTY).all():
+            return
+        before = set(self._keys(story))
+        story.ledes.append(lede)
+        handle = self._by_id[story.story_id]
+        for key in set(_band_keys(lede, p.lede_bands, p.bands)) - before:
+            self._buckets[key] = (*self._buckets.get(key, ()), handle)
 
     def assign(self, doc: ClusterDoc) -> Assignment:
         """Join the most similar matching story, else open a new one with an id from `doc.item_id`.
@@ -208,13 +230,13 @@ class StoryIndex:
             return Assignment(story.story_id, False, 1.0, story.summary(), 1.0)
         p = self.params
         hashes, sig, lede = self._signatures(doc)
-        probe = _Story("", sig, lede, doc.event_time, doc.event_time)
+        probe = _Story("", sig, [lede], doc.event_time, doc.event_time)
         keys = self._keys(probe)
         best: tuple[float, int, float] | None = None
         rejected = 0.0
         for handle in sorted({h for key in keys for h in self._buckets.get(key, ())}):
             story = self._stories[handle]
-            body_sim, lede_sim = similarity(sig, story.sig), similarity(lede, story.lede)
+            body_sim, lede_sim = similarity(sig, story.sig), self._lede_similarity(lede, story)
             score = max(body_sim, lede_sim)
             if body_sim >= p.threshold or lede_sim >= p.lede_threshold:
                 if best is None or score > best[0]:
@@ -228,6 +250,7 @@ class StoryIndex:
             story, score, new = self._stories[best[1]], best[0], False
             body_score = best[2]
             self._join(story, doc)
+            self._add_lede(story, lede)
         self._record(story, doc, hashes)
         return Assignment(story.story_id, new, score, story.summary(), body_score)
 
@@ -238,11 +261,12 @@ class StoryIndex:
         handle = self._by_id.get(story_id)
         hashes, sig, lede = self._signatures(doc)
         if handle is None:
-            probe = _Story("", sig, lede, doc.event_time, doc.event_time)
+            probe = _Story("", sig, [lede], doc.event_time, doc.event_time)
             story = self._open(probe, story_id, self._keys(probe))
         else:
             story = self._stories[handle]
             self._join(story, doc)
+            self._add_lede(story, lede)
         self._record(story, doc, hashes)
 
     def _signatures(self, doc: ClusterDoc) -> tuple[list[int], Signature, Signature]:
@@ -305,13 +329,14 @@ class StoryIndex:
     def state_bytes(self) -> int:
         """Serialised size of the story state (what a Beam state backend stores), boilerplate excluded.
 
-        Per story: both signatures, two 8-byte timestamps, a 4-byte count, the id, source and tier
-        strings, an 8-byte hash per article, and one 4-byte key + 4-byte handle per LSH band.
+        Per story: the body signature and its ledes, two 8-byte timestamps, a 4-byte count, the id, source
+        and tier strings, an 8-byte hash per article, and one 4-byte key + 4-byte handle per LSH band.
         """
-        per_band = 8 * (self.params.bands + self.params.lede_bands)
+        p = self.params
         total = 0
         for story in self._stories.values():
             strings = sum(len(s) + 1 for s in (story.story_id, *story.sources, *story.tiers))
             strings += 8 * len(story.items)
-            total += story.sig.nbytes + story.lede.nbytes + 16 + 4 + strings + per_band
+            ledes = sum(lede.nbytes + 8 * p.lede_bands for lede in story.ledes)
+            total += story.sig.nbytes + 8 * p.bands + ledes + 16 + 4 + strings
         return total

@@ -370,3 +370,36 @@ def test_boilerplate_memory_is_capped() -> None:
     assert bp.split("src", "One. Three.")[1] == ["one"]  # "one" was evicted, "three" is remembered
     bp.record("other", [], "s")
     assert bp.split("src", "Three.")[1] == ["three"]  # the whole source was evicted
+
+
+@pytest.mark.parametrize("first", ["wire-global", "daily-courier", "asia-monitor"])
+def test_a_follow_up_opening_like_the_wire_joins_whichever_copy_opened_the_story(first: str) -> None:
+    """The courier's copy rewrote the first paragraph; a later independent report quoting the wire's
+    opening must still find the story when that copy happened to arrive first."""
+    from connectors.demo.corpus import Corpus
+
+    corpus = Corpus.load()
+    canonical = {a.outlet: a for a in corpus.articles if a.story == "kim-putin-arms-talks"}
+    follow_up = next(a for a in corpus.articles if a.story == "kremlin-kim-visit-response")
+    order = [first, *sorted(o for o in canonical if o != first and o != follow_up.outlet)]
+    index = StoryIndex()
+    ids = set()
+    for n, outlet in enumerate(order):
+        a = canonical[outlet]
+        ids.add(
+            index.assign(
+                ClusterDoc(f"{outlet}-k", a.title, a.text, outlet, "wire", T0 + timedelta(minutes=n))
+            ).story_id
+        )
+    joined = index.assign(
+        ClusterDoc(
+            "follow-up",
+            follow_up.title,
+            follow_up.text,
+            follow_up.outlet,
+            "national",
+            T0 + timedelta(hours=1),
+        )
+    )
+    assert len(ids) == 1 and not joined.is_new_story and joined.story_id in ids
+    assert joined.body_similarity < 0.7  # its own reporting: corroboration, not syndication

@@ -36,9 +36,8 @@ def test_demo_prints_one_alert_per_topic_for_the_canonical_story_and_search_find
 
     deliveries = json.loads(summary.read_text())["deliveries"]
     alerts = [d["data"]["alert"] for d in deliveries if d["type"] == "watchfloor.alert"]
-    canonical = [
-        a for a in alerts if "Kim" in a["watchfloor"]["headline"] and "Putin" in a["watchfloor"]["headline"]
-    ]
+    # The wire story, its copies and the Kremlin's later response (all headlines name Kim) are one story.
+    canonical = [a for a in alerts if "Kim" in a["watchfloor"]["headline"]]
     story_ids = {a["watchfloor"]["story_id"] for a in canonical}
     assert len(story_ids) == 1, "the canonical story is one story"
     first_alerts = Counter(a["watchfloor"]["topic"] for a in canonical if a["watchfloor"]["revision"] == 1)

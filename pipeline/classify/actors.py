@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.classify.explain import Span, span_of
-from pipeline.classify.match import Hit, PhraseIndex
+from pipeline.classify.match import Hit, Pattern
 from pipeline.classify.text import Tokens
 from schemas.gazetteer import Gazetteer
 from schemas.rules import TermSpec
@@ -57,9 +57,10 @@ class ActorMatcher:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self._entries: list[_Entry] = []
         self._aliases: list[_Alias] = []
-        self._index = PhraseIndex()
-        self._vetoes = PhraseIndex()
-        self._has_vetoes = False
+        self.patterns: list[Pattern] = []
+        """Every alias pattern and variant, registered under the alias's index."""
+        self.veto_patterns: list[Pattern] = []
+        """Every veto pattern and variant, registered under its country's entry index."""
         for country in gazetteer.countries:
             entry = self._add_entry(
                 _Entry(country.iso3, country.name, "country", country.iso3, None, country.veto_window)
@@ -68,9 +69,8 @@ class ActorMatcher:
             self._add_aliases(entry, "demonym", country.demonyms)
             self._add_aliases(entry, "metonym", country.metonyms)
             for term in country.veto:
-                self._has_vetoes = True
                 for pattern in (term.pattern, *term.variants):
-                    self._vetoes.add(pattern, entry, term.case_sensitive)
+                    self.veto_patterns.append(Pattern(pattern, entry, term.case_sensitive))
         for person in gazetteer.people:
             entry = self._add_entry(
                 _Entry(f"person:{person.id}", person.name, "person", person.country, person.role, 0)
@@ -86,12 +86,13 @@ class ActorMatcher:
             owner = len(self._aliases)
             self._aliases.append(_Alias(entry, kind, term.pattern))
             for pattern in (term.pattern, *term.variants):
-                self._index.add(pattern, owner, term.case_sensitive)
+                self.patterns.append(Pattern(pattern, owner, term.case_sensitive))
 
-    def match(self, fields: tuple[Tokens, ...]) -> list[Hit]:
-        """Alias hits after overlap resolution and vetoes; `owner` indexes this matcher's aliases."""
-        hits = _longest_first(self._index.find(fields))
-        return self._without_vetoed(hits, fields) if self._has_vetoes else hits
+    def match(self, hits: list[Hit], vetoes: list[Hit]) -> list[Hit]:
+        """Hits of `patterns` after overlap resolution and `veto_patterns` hits; `owner` indexes this
+        matcher's aliases."""
+        hits = _longest_first(hits)
+        return self._without_vetoed(hits, vetoes) if vetoes else hits
 
     def by_type(self, hits: list[Hit]) -> dict[str, list[Hit]]:
         """Hits as the `@person`/`@country` lists rules can reference."""
@@ -113,10 +114,7 @@ class ActorMatcher:
             actors.append(Actor(entry.id, entry.name, entry.type, entry.iso3, entry.role, tuple(found)))
         return actors
 
-    def _without_vetoed(self, hits: list[Hit], fields: tuple[Tokens, ...]) -> list[Hit]:
-        vetoes = self._vetoes.find(fields)
-        if not vetoes:
-            return hits
+    def _without_vetoed(self, hits: list[Hit], vetoes: list[Hit]) -> list[Hit]:
         kept = []
         for hit in hits:
             entry = self._aliases[hit.owner].entry

@@ -1,21 +1,27 @@
 """The classifier: rule packs, gazetteer and modality compiled once, applied to one article at a time.
 
+Each document is tokenised once and scanned once, with one index per language holding the rule terms,
+gazetteer aliases and vetoes, and modality cues on separate channels.
+
 The document modality is that of the primary topic: a topic triggered in the title if any (news
 headlines name the main event), then the higher score.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import dataclasses
+from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from pipeline.classify.actors import Actor, ActorMatcher
+from pipeline.classify.match import Hit, PhraseIndex
 from pipeline.classify.modality import ModalityDetector
 from pipeline.classify.rules import RuleSet, TopicMatch, load_rules
-from pipeline.classify.text import tokenize
+from pipeline.classify.text import Tokens, tokenize
 from schemas.gazetteer import Gazetteer
 
 
@@ -37,17 +43,25 @@ class Classification:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable data (no internal token hits)."""
         return {
-            "topics": [_topic_dict(t) for t in self.topics],
-            "actors": [asdict(a) for a in self.actors],
+            "topics": [_plain(t, skip="triggers") for t in self.topics],
+            "actors": [_plain(a) for a in self.actors],
             "modality": self.modality,
             "explanation": self.explanation,
         }
 
 
-def _topic_dict(topic: TopicMatch) -> dict[str, Any]:
-    data = asdict(topic)
-    del data["triggers"]
-    return data
+def _plain(value: Any, skip: str = "") -> Any:
+    """What `dataclasses.asdict` makes of a result, with named tuples (spans) as dicts too; the leaves are
+    immutable scalars, so nothing needs `asdict`'s deep copies. `skip` names a field to leave out."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != skip}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {name: _plain(item) for name, item in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    return value
 
 
 def load_gazetteer(directory: Path) -> Gazetteer:
@@ -62,11 +76,31 @@ def load_gazetteer(directory: Path) -> Gazetteer:
     return Gazetteer.model_validate(merged)
 
 
+# The channels of the one index each document is scanned with.
+_TERMS, _ALIASES, _VETOES, _CUES = range(4)
+_field_of = attrgetter("field")
+
+
 class Classifier:
     def __init__(self, rules: RuleSet, actors: ActorMatcher, modality: ModalityDetector) -> None:
         self.rules = rules
         self.actors = actors
         self.modality = modality
+        self._indexes = {language: self._index(language) for language in rules.patterns}
+        self._no_rules = self._index(None)
+
+    def _index(self, language: str | None) -> PhraseIndex:
+        """Rule terms and cues of one language (none for a language without rules) with the gazetteer."""
+        index = PhraseIndex(channels=4)
+        for channel, patterns in (
+            (_TERMS, self.rules.patterns.get(language, []) if language else []),
+            (_ALIASES, self.actors.patterns),
+            (_VETOES, self.actors.veto_patterns),
+            (_CUES, self.modality.patterns.get(language, []) if language else []),
+        ):
+            for pattern in patterns:
+                index.add(pattern.text, pattern.owner, pattern.case_sensitive, channel)
+        return index
 
     @classmethod
     def from_dir(cls, root: Path) -> Classifier:
@@ -74,22 +108,25 @@ class Classifier:
         rules = RuleSet(load_rules((root / "rules").glob("*.yaml")))
         return cls(rules, ActorMatcher(load_gazetteer(root / "gazetteer")), ModalityDetector())
 
+    def _scan(self, title: str, text: str, language: str) -> tuple[tuple[Tokens, ...], list[list[Hit]]]:
+        """Tokenise both fields once and find every pattern of every component in one pass."""
+        fields = (tokenize(title, "title"), tokenize(text, "text"))
+        return fields, self._indexes.get(language, self._no_rules).find(fields)
+
     def explain(self, title: str, text: str, language: str = "en") -> list[TopicMatch]:
         """Every rule with a term hit, matched or not, for debugging a rule against a text."""
-        fields = (tokenize(title, "title"), tokenize(text, "text"))
-        actor_hits = self.actors.by_type(self.actors.match(fields))
-        return self.rules.evaluate(fields, language, actor_hits, explain_all=True)
+        fields, hits = self._scan(title, text, language)
+        actor_hits = self.actors.by_type(self.actors.match(hits[_ALIASES], hits[_VETOES]))
+        return self.rules.evaluate(hits[_TERMS], fields, actor_hits, explain_all=True)
 
     def classify(self, title: str, text: str, language: str = "en") -> Classification:
-        fields = (tokenize(title, "title"), tokenize(text, "text"))
-        actor_hits = self.actors.match(fields)
-        topics = self.rules.evaluate(fields, language, self.actors.by_type(actor_hits))
+        fields, hits = self._scan(title, text, language)
+        actor_hits = self.actors.match(hits[_ALIASES], hits[_VETOES])
+        topics = self.rules.evaluate(hits[_TERMS], fields, self.actors.by_type(actor_hits))
         if topics:
-            cues = self.modality.cues(fields, language)
-            topics = [t.with_modality(*self.modality.assess(t.triggers, cues, fields)) for t in topics]
-        primary = min(
-            topics, key=lambda t: (not any(h.field == 0 for h in t.triggers), -t.score), default=None
-        )
+            cues = self.modality.cues(hits[_CUES], fields)
+            topics = [t.with_modality(*self.modality.assess(t.triggers, cues)) for t in topics]
+        primary = min(topics, key=lambda t: (0 not in map(_field_of, t.triggers), -t.score), default=None)
         explanation = {
             "language": language,
             "primary_topic": primary.topic if primary else None,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pipeline.classify.match import Hit
 from pipeline.classify.text import Tokens
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """`field` is 'title' or 'text'; `<field>[start:end] == text`."""
+class Span(NamedTuple):
+    """`field` is 'title' or 'text'; `<field>[start:end] == text`.
+
+    A named tuple rather than a frozen dataclass: every hit of a matched rule gets one, and a tuple is
+    built at C speed, several times faster."""
 
     field: str
     start: int
@@ -19,15 +21,19 @@ class Span:
     token: int
 
 
+_new_tuple = tuple.__new__
+
+
 def span_of(hit: Hit, fields: tuple[Tokens, ...]) -> Span:
-    tokens = fields[hit.field]
-    start, end = tokens.starts[hit.first], tokens.ends[hit.last - 1]
-    return Span(tokens.field, start, end, tokens.text[start:end], hit.first)
+    _, field, first, last = hit
+    tokens = fields[field]
+    start, end = tokens.starts[first], tokens.ends[last - 1]
+    return _new_tuple(Span, (tokens.field, start, end, tokens.text[start:end], first))
 
 
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    """One addend of a score: a matched term (counted once however often it occurs) or a proximity bonus."""
+class Contribution(NamedTuple):
+    """One addend of a score: a matched term (counted once however often it occurs) or a proximity bonus.
+    A named tuple, like `Span`."""
 
     source: str
     label: str

@@ -1,34 +1,50 @@
-"""One index over every pattern of a rule set or gazetteer, so a document is scanned once.
+"""One index over every pattern of the rules, gazetteer and modality cues, so a document is scanned once.
 
 Each pattern is keyed by its anchor: its longest exact word (a prefix word only when it has no exact
 one), so a phrase such as 'the Kremlin' is looked up at 'kremlin', not at every 'the'. Exact anchors sit
 in one dict, prefixes in another probed at each prefix length in use. Each distinct token's candidates are
-cached, so on a warm index the per-token cost is one C-level dict lookup; the rest of a phrase is compared
-only around an anchor hit.
+cached, so on a warm index a field costs one C-level map over its tokens, and Python code runs only at
+tokens that anchor some pattern; the rest of a phrase is compared only around such an anchor.
+
+Patterns are registered on a channel (rule terms, gazetteer aliases, ...) and hits come back per
+channel, in the order each channel's own index would have produced them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from itertools import compress
+from typing import NamedTuple
 
 from pipeline.classify.text import Piece, Tokens, parse_pattern
 
 _CACHE_LIMIT = 200_000
 
 
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    pieces: tuple[Piece, ...]
-    anchor: int
-    case_sensitive: bool
+class Compiled(NamedTuple):
+    """A registered pattern as the scan loop reads it (a tuple, unpacked in one step there)."""
+
+    channel: int
     owner: int
-    single: bool = False
-    """One case-insensitive word: being a candidate for the token is already a match."""
+    anchor: int
+    size: int
+    case_sensitive: bool
+    checks: tuple[tuple[int, tuple[str, ...], bool], ...]
+    """(offset from the anchor, accepted forms, is a prefix) of each word still to compare at a candidate:
+    every other word, and the anchor itself only when case matters (candidates are found lower-cased).
+    None left: being a candidate for the token is already a match."""
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """Tokens [first, last) of one field matched the pattern registered for `owner`."""
+class Pattern(NamedTuple):
+    """A pattern to register, for the `owner` (term, alias, cue) its hits report."""
+
+    text: str
+    owner: int
+    case_sensitive: bool
+
+
+class Hit(NamedTuple):
+    """Tokens [first, last) of one field matched the pattern registered for `owner` (a tuple: documents
+    produce many, and only their fields are ever read)."""
 
     owner: int
     field: int
@@ -36,62 +52,87 @@ class Hit:
     last: int
 
 
+# `tuple.__new__(Hit, values)` is what `Hit(...)` runs, minus its Python-level `__new__` wrapper.
+_new_tuple = tuple.__new__
+
+
 def _anchor(pieces: tuple[Piece, ...]) -> int:
     return max(range(len(pieces)), key=lambda i: (not pieces[i].prefix, len(pieces[i].key), -i))
 
 
+def _compile(pattern: str, owner: int, case_sensitive: bool, channel: int) -> tuple[Compiled, Piece]:
+    pieces = parse_pattern(pattern)
+    anchor = _anchor(pieces)
+    checks = tuple(
+        (offset - anchor, piece.surfaces if case_sensitive else piece.norms, piece.prefix)
+        for offset, piece in enumerate(pieces)
+        if offset != anchor or case_sensitive
+    )
+    return Compiled(channel, owner, anchor, len(pieces), case_sensitive, checks), pieces[anchor]
+
+
+class _Candidates(dict[str, tuple[Compiled, ...]]):
+    """Per-token candidates, computed on first sight: a miss is the only lookup that runs Python code."""
+
+    def __init__(self, index: PhraseIndex) -> None:
+        super().__init__()
+        self._index = index
+
+    def __missing__(self, norm: str) -> tuple[Compiled, ...]:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        found = self[norm] = self._index.candidates(norm)
+        return found
+
+
 class PhraseIndex:
-    def __init__(self) -> None:
+    def __init__(self, channels: int = 1) -> None:
+        self.channels = channels
         self._exact: dict[str, list[Compiled]] = {}
         self._prefix: dict[str, list[Compiled]] = {}
         self._lengths: list[int] = []
-        self._cache: dict[str, tuple[Compiled, ...]] = {}
+        self._cache = _Candidates(self)
 
-    def add(self, pattern: str, owner: int, case_sensitive: bool = False) -> None:
-        pieces = parse_pattern(pattern)
-        anchor = _anchor(pieces)
-        entry = Compiled(pieces, anchor, case_sensitive, owner, len(pieces) == 1 and not case_sensitive)
-        table = self._prefix if pieces[anchor].prefix else self._exact
-        for form in pieces[anchor].norms:
+    def add(self, pattern: str, owner: int, case_sensitive: bool = False, channel: int = 0) -> None:
+        if not 0 <= channel < self.channels:
+            raise ValueError(f"channel {channel} out of range for {self.channels} channels")
+        entry, anchor = _compile(pattern, owner, case_sensitive, channel)
+        table = self._prefix if anchor.prefix else self._exact
+        for form in anchor.norms:
             table.setdefault(form, []).append(entry)
         self._lengths = sorted({len(key) for key in self._prefix})
         self._cache.clear()
 
-    def find(self, fields: tuple[Tokens, ...]) -> list[Hit]:
-        hits: list[Hit] = []
-        lookup = self._cache.get
+    def find(self, fields: tuple[Tokens, ...]) -> list[list[Hit]]:
+        """Hits per channel, by field, then by anchor token, then in registration order."""
+        found: list[list[Hit]] = [[] for _ in range(self.channels)]
+        appends = [hits.append for hits in found]
         for field_index, tokens in enumerate(fields):
             norms = tokens.norms
-            for i, cached in enumerate(map(lookup, norms)):
-                for entry in self._candidates(norms[i]) if cached is None else cached:
-                    if entry.single:
-                        hits.append(Hit(entry.owner, field_index, i, i + 1))
+            size = len(norms)
+            candidates = list(map(self._cache.__getitem__, norms))
+            for i in compress(range(size), candidates):
+                for channel, owner, anchor, length, case_sensitive, checks in candidates[i]:
+                    if not checks:
+                        appends[channel](_new_tuple(Hit, (owner, field_index, i, i + 1)))
                         continue
-                    first = i - entry.anchor
-                    if _matches(entry, tokens, first):
-                        hits.append(Hit(entry.owner, field_index, first, first + len(entry.pieces)))
-        return hits
+                    first = i - anchor
+                    if first < 0 or first + length > size:
+                        continue
+                    words = tokens.surfaces if case_sensitive else norms
+                    for offset, forms, prefix in checks:
+                        word = words[i + offset]
+                        if not (word.startswith(forms) if prefix else word in forms):
+                            break
+                    else:
+                        appends[channel](_new_tuple(Hit, (owner, field_index, first, first + length)))
+        return found
 
-    def _candidates(self, norm: str) -> tuple[Compiled, ...]:
+    def candidates(self, norm: str) -> tuple[Compiled, ...]:
+        """Entries whose anchor accepts the lower-cased token: exact ones first, then by prefix length."""
         found = list(self._exact.get(norm, ()))
         for length in self._lengths:
             if length > len(norm):
                 break
             found += self._prefix.get(norm[:length], ())
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        result = self._cache[norm] = tuple(found)
-        return result
-
-
-def _matches(entry: Compiled, tokens: Tokens, first: int) -> bool:
-    pieces = entry.pieces
-    if first < 0 or first + len(pieces) > len(tokens.norms):
-        return False
-    words = tokens.surfaces if entry.case_sensitive else tokens.norms
-    for offset, piece in enumerate(pieces):
-        word = words[first + offset]
-        forms = piece.surfaces if entry.case_sensitive else piece.norms
-        if not (word.startswith(forms) if piece.prefix else word in forms):
-            return False
-    return True
+        return tuple(found)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.classify.match import Hit, PhraseIndex
+from pipeline.classify.match import Hit, Pattern
 from pipeline.classify.text import Tokens
 from schemas.rules import Modality
 
@@ -21,7 +21,8 @@ WINDOW = 12
 # 'May' is usually the month; only the lower-case modal verb is a cue.
 _CASE_SENSITIVE = frozenset({"may"})
 PRECEDENCE = (Modality.DENIED, Modality.PLANNED_OR_POSSIBLE, Modality.REPORTED, Modality.ACTUAL)
-_CUED = PRECEDENCE[:3]
+_VALUES = tuple(m.value for m in PRECEDENCE)
+_ACTUAL = PRECEDENCE.index(Modality.ACTUAL)
 
 CUES: dict[str, dict[Modality, tuple[str, ...]]] = {
     "en": {
@@ -111,61 +112,87 @@ CUES: dict[str, dict[Modality, tuple[str, ...]]] = {
 
 class ModalityDetector:
     def __init__(self, cues: dict[str, dict[Modality, tuple[str, ...]]] = CUES) -> None:
-        self._classes: list[Modality] = []
+        self._ranks: list[int] = []
+        """Each cue's class as its index in PRECEDENCE, so the strongest is the minimum."""
         self._labels: list[str] = []
-        self._indexes: dict[str, PhraseIndex] = {}
+        self.patterns: dict[str, list[Pattern]] = {}
+        """Per language, every cue pattern, registered under the cue's index."""
         for language, classes in cues.items():
-            index = self._indexes[language] = PhraseIndex()
-            for modality, patterns in classes.items():
-                for pattern in patterns:
-                    index.add(pattern, len(self._classes), pattern in _CASE_SENSITIVE)
-                    self._classes.append(modality)
+            patterns = self.patterns[language] = []
+            for modality, cue_patterns in classes.items():
+                for pattern in cue_patterns:
+                    patterns.append(Pattern(pattern, len(self._ranks), pattern in _CASE_SENSITIVE))
+                    self._ranks.append(PRECEDENCE.index(modality))
                     self._labels.append(pattern)
 
-    def cues(self, fields: tuple[Tokens, ...], language: str) -> dict[tuple[int, int], list[Hit]]:
-        """Every cue in the document by (field, sentence), found once and shared by all topics."""
-        index = self._indexes.get(language)
+    def cues(self, hits: list[Hit], fields: tuple[Tokens, ...]) -> DocumentCues:
+        """The document's cue hits, grouped once and shared by all its topics."""
+        sentences = [tokens.sentences for tokens in fields]
         by_sentence: dict[tuple[int, int], list[Hit]] = {}
-        for cue in index.find(fields) if index else ():
-            by_sentence.setdefault((cue.field, fields[cue.field].sentences[cue.first]), []).append(cue)
-        return by_sentence
+        for cue in hits:
+            by_sentence.setdefault((cue.field, sentences[cue.field][cue.first]), []).append(cue)
+        return DocumentCues(fields, sentences, by_sentence)
 
-    def assess(
-        self, triggers: tuple[Hit, ...], cues: dict[tuple[int, int], list[Hit]], fields: tuple[Tokens, ...]
-    ) -> tuple[str, dict[str, Any]]:
-        found: dict[tuple[int, int], set[Modality]] = {}
-        evidence: dict[tuple[int, int], dict[str, Any]] = {}
-        for trigger in triggers:
-            tokens = fields[trigger.field]
-            key = (trigger.field, tokens.sentences[trigger.first])
-            classes = found.setdefault(key, set())
-            for cue in cues.get(key, ()):
-                gap = cue.first - trigger.last if cue.first >= trigger.last else trigger.first - cue.last
+    def assess(self, triggers: tuple[Hit, ...], cues: DocumentCues) -> tuple[str, dict[str, Any]]:
+        # Per trigger sentence, the precedence rank of its strongest cue near a trigger (3: none, actual).
+        ranks: dict[tuple[int, int], int] = {}
+        # The cue cited at each (field, token); the evidence records are built for these only.
+        cited: dict[tuple[int, int], Hit] = {}
+        cue_ranks = self._ranks
+        sentences, by_sentence, fields = cues.sentences, cues.by_sentence, cues.fields
+        for _, field_index, first, last in triggers:
+            key = (field_index, sentences[field_index][first])
+            rank = ranks.get(key, _ACTUAL)
+            for cue in by_sentence.get(key, ()):
+                gap = cue.first - last if cue.first >= last else first - cue.last
                 if 0 <= gap <= WINDOW:
-                    classes.add(self._classes[cue.owner])
-                    evidence[(cue.field, cue.first)] = self._evidence(cue, tokens)
-        votes = dict.fromkeys(PRECEDENCE, 0)
-        for (field_index, sentence), classes in found.items():
-            weight = 3 if fields[field_index].field == "title" else (2 if sentence == 0 else 1)
-            votes[next((m for m in _CUED if m in classes), Modality.ACTUAL)] += weight
-        winner = max(PRECEDENCE, key=lambda m: (votes[m], -PRECEDENCE.index(m)))
+                    rank = min(rank, cue_ranks[cue.owner])
+                    cited[(field_index, cue.first)] = cue
+            ranks[key] = rank
+        votes = [0] * len(PRECEDENCE)
+        for (field_index, sentence), rank in ranks.items():
+            votes[rank] += 3 if fields[field_index].field == "title" else (2 if sentence == 0 else 1)
+        winner = votes.index(max(votes))  # the first of equal votes has precedence
         explanation = {
-            "votes": {m.value: v for m, v in votes.items() if v},
-            "cues": [evidence[k] for k in sorted(evidence)],
+            "votes": {_VALUES[rank]: v for rank, v in enumerate(votes) if v},
+            "cues": [self._evidence(cited[k], cues) for k in sorted(cited)],
             "rule": _RULE,
         }
-        return winner.value, explanation
+        return _VALUES[winner], explanation
 
-    def _evidence(self, cue: Hit, tokens: Tokens) -> dict[str, Any]:
-        start, end = tokens.starts[cue.first], tokens.ends[cue.last - 1]
-        return {
-            "cue": self._labels[cue.owner],
-            "modality": self._classes[cue.owner].value,
-            "field": tokens.field,
-            "start": start,
-            "end": end,
-            "text": tokens.text[start:end],
-        }
+    def _evidence(self, cue: Hit, cues: DocumentCues) -> dict[str, Any]:
+        """A copy of the cue's record: it is made once per document, but each topic owns its explanation."""
+        record = cues.evidence.get(cue)
+        if record is None:
+            tokens = cues.fields[cue.field]
+            start, end = tokens.starts[cue.first], tokens.ends[cue.last - 1]
+            record = cues.evidence[cue] = {
+                "cue": self._labels[cue.owner],
+                "modality": _VALUES[self._ranks[cue.owner]],
+                "field": tokens.field,
+                "start": start,
+                "end": end,
+                "text": tokens.text[start:end],
+            }
+        return record.copy()
+
+
+class DocumentCues:
+    """One document's cue hits by (field, sentence) and the evidence records made so far, shared by the
+    modality assessments of all its topics."""
+
+    __slots__ = ("by_sentence", "evidence", "fields", "sentences")
+
+    def __init__(
+        self,
+        fields: tuple[Tokens, ...],
+        sentences: list[list[int]],
+        by_sentence: dict[tuple[int, int], list[Hit]],
+    ) -> None:
+        self.fields = fields
+        self.sentences = sentences
+        self.by_sentence = by_sentence
+        self.evidence: dict[Hit, dict[str, Any]] = {}
 
 
 _RULE = (

@@ -1,4 +1,4 @@
-"""Compile rule packs into one phrase index per language and evaluate them on a tokenised document.
+"""Compile rule packs into per-language term patterns and evaluate a document's term hits against them.
 
 Score = the weight of every distinct term that occurs (once, however often: repetition is not evidence)
 + the weight of every satisfied proximity clause. A rule matches when its score reaches the threshold,
@@ -8,22 +8,23 @@ every `all` list and at least one `any` list hit, no `none` list hits, and every
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from itertools import chain, repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from pydantic import ValidationError
 
 from pipeline.classify.explain import Contribution, Span, span_of
-from pipeline.classify.match import Hit, PhraseIndex
+from pipeline.classify.match import Hit, Pattern
 from pipeline.classify.text import Tokens
 from schemas.rules import ACTOR_LISTS, Near, Rule
 
 
-@dataclass(frozen=True, slots=True)
-class Clause:
-    """One group or proximity condition of a rule and whether this document satisfies it."""
+class Clause(NamedTuple):
+    """One group or proximity condition of a rule and whether this document satisfies it (a named tuple,
+    like `Span`, as each matched rule carries several)."""
 
     kind: str
     lists: tuple[str, ...]
@@ -47,15 +48,47 @@ class TopicMatch:
     triggers: tuple[Hit, ...] = field(default=(), repr=False)
 
     def with_modality(self, modality: str, explanation: dict[str, Any]) -> TopicMatch:
-        return replace(self, modality=modality, modality_explanation=explanation)
+        """A copy with the modality set; built directly, as `dataclasses.replace` costs several times more
+        and runs for every matched topic."""
+        return TopicMatch(
+            self.topic, self.category, self.score, self.threshold, self.matched, self.contributions,
+            self.clauses, self.arithmetic, modality, explanation, self.triggers,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What evaluating a rule needs besides its hits, made once per rule set: its group lists as sets,
+    tested against a document's lists in C, and its proximity clauses."""
+
+    all: frozenset[str]
+    any: frozenset[str]
+    none: frozenset[str]
+    near: tuple[_NearRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _NearRef:
+    """A proximity clause with the texts its explanation shows, made once per rule set."""
+
+    clause: Near
+    lists: tuple[str, ...]
+    detail: str
+    addend: str
 
 
 @dataclass(frozen=True, slots=True)
 class _TermRef:
     rule: int
     list_name: str
-    pattern: str
+    label: str
     weight: float
+    addend: str
+    """How the term reads in a score's arithmetic."""
+    mask: bool
+    """In a `mask` list: cancels overlapping hits, scores nothing."""
+    veto: bool
+    """In a `none` list: vetoes the rule, scores nothing."""
 
 
 def load_rules(paths: Iterable[Path]) -> list[Rule]:
@@ -76,41 +109,57 @@ class RuleSet:
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
         self._terms: list[_TermRef] = []
-        self._indexes: dict[str, PhraseIndex] = {}
+        self._plans = [
+            _Plan(
+                frozenset(rule.groups.all),
+                frozenset(rule.groups.any),
+                frozenset(rule.groups.none),
+                tuple(_near_ref(clause) for clause in rule.near),
+            )
+            for rule in self.rules
+        ]
+        self.patterns: dict[str, list[Pattern]] = {}
+        """Per language, every term pattern and variant, registered under its term's index."""
         for rule_index, rule in enumerate(self.rules):
             for list_name, per_language in rule.terms.items():
+                mask, veto = list_name in rule.groups.mask, list_name in rule.groups.none
                 for code, terms in per_language.items():
                     languages = rule.languages if code == "*" else (code,)
                     for term in terms:
                         owner = len(self._terms)
-                        self._terms.append(_TermRef(rule_index, list_name, term.pattern, term.weight))
+                        label = f"{list_name}:{term.pattern}"
+                        addend = f"{term.weight:g} [{label}]"
+                        self._terms.append(
+                            _TermRef(rule_index, list_name, label, term.weight, addend, mask, veto)
+                        )
                         for language in languages:
-                            index = self._indexes.setdefault(language, PhraseIndex())
+                            patterns = self.patterns.setdefault(language, [])
                             for pattern in (term.pattern, *term.variants):
-                                index.add(pattern, owner, term.case_sensitive)
+                                patterns.append(Pattern(pattern, owner, term.case_sensitive))
 
     def evaluate(
         self,
+        hits: list[Hit],
         fields: tuple[Tokens, ...],
-        language: str,
-        actor_hits: Mapping[str, list[Hit]] | None = None,
+        actor_hits: Mapping[str, list[Hit]],
         explain_all: bool = False,
     ) -> list[TopicMatch]:
         """Matched topics, best score first; `explain_all` also returns rules that hit but did not match.
 
-        `actor_hits` feeds the `@person`/`@country` lists from the gazetteer.
+        `hits` are term hits in the document's language; `actor_hits` feeds the `@person`/`@country`
+        lists from the gazetteer.
         """
-        index = self._indexes.get(language)
-        if index is None:
-            return []
+        by_term: dict[int, list[Hit]] = {}
+        for hit in hits:
+            by_term.setdefault(hit.owner, []).append(hit)
         per_rule: dict[int, dict[int, list[Hit]]] = {}
-        for hit in index.find(fields):
-            per_rule.setdefault(self._terms[hit.owner].rule, {}).setdefault(hit.owner, []).append(hit)
+        for owner, term_hits in by_term.items():
+            per_rule.setdefault(self._terms[owner].rule, {})[owner] = term_hits
         results = [
-            self._evaluate(rule, owners, fields, actor_hits or {})
+            self._evaluate(rule, owners, fields, actor_hits, explain_all)
             for rule, owners in sorted(per_rule.items())
         ]
-        return sorted((r for r in results if explain_all or r.matched), key=lambda r: (-r.score, r.topic))
+        return sorted((r for r in results if r is not None), key=lambda r: (-r.score, r.topic))
 
     def _evaluate(
         self,
@@ -118,59 +167,84 @@ class RuleSet:
         owners: dict[int, list[Hit]],
         fields: tuple[Tokens, ...],
         actor_hits: Mapping[str, list[Hit]],
-    ) -> TopicMatch:
+        explain_all: bool,
+    ) -> TopicMatch | None:
+        """Score first, from hits alone; spans and clause texts only for a rule that is returned."""
         rule = self.rules[rule_index]
-        masks = [
-            h
-            for owner, hits in owners.items()
-            if self._terms[owner].list_name in rule.groups.mask
-            for h in hits
-        ]
-        by_list: dict[str, list[Hit]] = {name: list(hits) for name, hits in actor_hits.items() if hits}
-        contributions: list[Contribution] = []
+        groups = rule.groups
+        terms = self._terms
+        masks = (
+            [h for owner, hits in owners.items() if terms[owner].mask for h in hits] if groups.mask else []
+        )
+        # Actor lists are only read, so they are shared, not copied; term lists are new lists.
+        by_list: dict[str, list[Hit]] = {name: hits for name, hits in actor_hits.items() if hits}
+        scored: list[tuple[_TermRef, list[Hit]]] = []
         for owner in sorted(owners):
-            ref = self._terms[owner]
-            if ref.list_name in rule.groups.mask:
+            ref = terms[owner]
+            if ref.mask:
                 continue
             hits = owners[owner]
             if masks:
                 hits = [h for h in hits if not any(_masked(h, m) for m in masks)]
                 if not hits:
                     continue
-            by_list.setdefault(ref.list_name, []).extend(hits)
-            if ref.list_name not in rule.groups.none:
-                spans = tuple(span_of(h, fields) for h in hits)
-                contributions.append(
-                    Contribution("term", f"{ref.list_name}:{ref.pattern}", ref.weight, spans)
-                )
-        clauses = _group_clauses(rule, by_list, fields)
-        if masks:
-            spans = tuple(span_of(h, fields) for h in masks)
-            clauses.append(Clause("mask", rule.groups.mask, True, "overlapping hits cancelled", spans))
-        ok = all(c.satisfied for c in clauses)
-        for clause in rule.near:
-            pair = _near_pair(clause, by_list)
-            spans = tuple(span_of(h, fields) for h in pair) if pair else ()
-            detail = f"{'+'.join(clause.a)} within {clause.window} tokens of {'+'.join(clause.b)}"
-            clauses.append(Clause("near", (*clause.a, *clause.b), pair is not None, detail, spans))
-            if pair and clause.weight:
-                contributions.append(Contribution("near", detail, clause.weight, spans))
-            ok = ok and (pair is not None or not clause.required)
-        score = round(sum(c.weight for c in contributions), 6)
+            if ref.list_name in by_list:
+                by_list[ref.list_name] += hits
+            else:
+                by_list[ref.list_name] = list(hits)
+            if not ref.veto:
+                scored.append((ref, hits))
+        plan = self._plans[rule_index]
+        near = plan.near
+        pairs = [_near_pair(n.clause, by_list) for n in near]
+        weights = [ref.weight for ref, _ in scored]
+        weights += [n.clause.weight for n, pair in zip(near, pairs, strict=True) if pair and n.clause.weight]
+        score = round(sum(weights), 6)
+        present = by_list.keys()
+        ok = (
+            plan.all <= present
+            and (not plan.any or not plan.any.isdisjoint(present))
+            and plan.none.isdisjoint(present)
+            and all(pair or not n.clause.required for n, pair in zip(near, pairs, strict=True))
+        )
         matched = ok and score >= rule.threshold
-        terms = " + ".join(f"{c.weight:g} [{c.label}]" for c in contributions) or "0"
+        if not (matched or explain_all):
+            return None
+        contributions = [
+            Contribution("term", ref.label, ref.weight, _spans(hits, fields)) for ref, hits in scored
+        ]
+        addends = [ref.addend for ref, _ in scored]
+        clauses = _group_clauses(rule, plan, by_list, fields)
+        if masks:
+            clauses.append(
+                Clause("mask", groups.mask, True, "overlapping hits cancelled", _spans(masks, fields))
+            )
+        for proximity, pair in zip(near, pairs, strict=True):
+            spans = _spans(pair, fields) if pair else ()
+            clauses.append(Clause("near", proximity.lists, pair is not None, proximity.detail, spans))
+            if pair and proximity.clause.weight:
+                contributions.append(Contribution("near", proximity.detail, proximity.clause.weight, spans))
+                addends.append(proximity.addend)
         verdict = ">=" if score >= rule.threshold else "<"
-        arithmetic = f"{terms} = {score:g} {verdict} threshold {rule.threshold:g}"
+        arithmetic = f"{' + '.join(addends) or '0'} = {score:g} {verdict} threshold {rule.threshold:g}"
         triggers = tuple(
-            h
-            for name, hits in by_list.items()
-            if name not in rule.groups.none and name not in ACTOR_LISTS
-            for h in hits
+            chain.from_iterable(
+                hits for name, hits in by_list.items() if name not in groups.none and name not in ACTOR_LISTS
+            )
         )
         return TopicMatch(
             rule.id, rule.category, score, rule.threshold, matched, tuple(contributions),
             tuple(clauses), arithmetic, triggers=triggers,
         )  # fmt: skip
+
+
+def _near_ref(clause: Near) -> _NearRef:
+    detail = f"{'+'.join(clause.a)} within {clause.window} tokens of {'+'.join(clause.b)}"
+    return _NearRef(clause, (*clause.a, *clause.b), detail, f"{clause.weight:g} [{detail}]")
+
+
+def _spans(hits: Iterable[Hit], fields: tuple[Tokens, ...]) -> tuple[Span, ...]:
+    return tuple(map(span_of, hits, repeat(fields)))
 
 
 def _masked(hit: Hit, mask: Hit) -> bool:
@@ -182,28 +256,33 @@ def _masked(hit: Hit, mask: Hit) -> bool:
     return not (contains and hit.last - hit.first > mask.last - mask.first)
 
 
-def _group_clauses(rule: Rule, by_list: dict[str, list[Hit]], fields: tuple[Tokens, ...]) -> list[Clause]:
+def _group_clauses(
+    rule: Rule, plan: _Plan, by_list: dict[str, list[Hit]], fields: tuple[Tokens, ...]
+) -> list[Clause]:
     groups = rule.groups
     clauses: list[Clause] = []
     if groups.all:
-        clauses.append(Clause("all", groups.all, all(name in by_list for name in groups.all)))
+        clauses.append(Clause("all", groups.all, plan.all <= by_list.keys()))
     if groups.any:
-        clauses.append(Clause("any", groups.any, any(name in by_list for name in groups.any)))
+        clauses.append(Clause("any", groups.any, not plan.any.isdisjoint(by_list)))
     if groups.none:
-        vetoes = tuple(span_of(h, fields) for name in groups.none for h in by_list.get(name, ()))
+        vetoes = _spans((h for name in groups.none for h in by_list.get(name, ())), fields)
         clauses.append(Clause("none", groups.none, not vetoes, "vetoed" if vetoes else "", vetoes))
     return clauses
 
 
 def _near_pair(clause: Near, by_list: dict[str, list[Hit]]) -> tuple[Hit, Hit] | None:
     """The first a/b hit pair in one field, not overlapping, with at most `window` tokens between them."""
-    a_hits = [h for name in clause.a for h in by_list.get(name, ())]
     b_hits = [h for name in clause.b for h in by_list.get(name, ())]
-    for a in a_hits:
-        for b in b_hits:
-            if a.field != b.field:
-                continue
-            gap = b.first - a.last if b.first >= a.last else a.first - b.last
-            if 0 <= gap <= clause.window:
-                return a, b
+    if not b_hits:
+        return None
+    window = clause.window
+    for name in clause.a:
+        for a in by_list.get(name, ()):
+            _, field, first, last = a
+            for b in b_hits:
+                if b.field == field and (
+                    0 <= b.first - last <= window if b.first >= last else 0 <= first - b.last <= window
+                ):
+                    return a, b
     return None

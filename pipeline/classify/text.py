@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, repeat
 
 # Words (an apostrophe joins "don't", not a possessive "'s") and sentence punctuation, which is kept as a
 # token so phrases never match across a full stop. Splitting with a group keeps the gaps, whose lengths
-# give every offset without a per-token Python step.
-_SPLIT = re.compile(r"(\w+(?:['\u2019](?!s\b)\w+)*|[.!?\u3002])")
-_PUNCT = frozenset(".!?\u3002")
-# A full stop after these is not a sentence end ('Mr. Putin', 'Gen. Kim'); single capitals are initials.
+# give every offset without a per-token Python step. Possessive quantifiers match the same tokens (nothing
+# follows that could make the engine backtrack into them) without keeping backtracking state.
+_SPLIT = re.compile(r"(\w++(?:['\u2019](?!s\b)\w++)*+|[.!?\u3002])")
+_MARKS = ".!?\u3002"
+_MEMO_LIMIT = 200_000
+# A full stop after these is not a sentence end; nor after a single capital, an initial.
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "gen", "lt", "col", "maj", "sgt", "st", "vs", "jr"})
 _PATTERN_WORD = re.compile(r"(\w+(?:['\u2019](?!s\b)\w+)*|[.!?\u3002])([*~]?)")
 
@@ -33,7 +35,7 @@ class Tokens:
         self.field = field
         self.text = text
         self.surfaces: list[str] = parts[1::2]
-        self.norms: list[str] = list(map(str.lower, self.surfaces))
+        self.norms: list[str] = list(map(_LOWER.__getitem__, self.surfaces))
         self.starts: list[int] = bounds[1:-1:2]
         self.ends: list[int] = bounds[2::2]
         self._sentences: list[int] | None = None
@@ -42,24 +44,59 @@ class Tokens:
     def sentences(self) -> list[int]:
         """Sentence number of each token, computed only when modality needs it."""
         if self._sentences is None:
-            self._sentences = _sentence_ids(self.surfaces)
+            self._sentences = _sentence_ids(self)
         return self._sentences
 
 
-def _sentence_ids(surfaces: list[str]) -> list[int]:
+def _sentence_ids(tokens: Tokens) -> list[int]:
+    """Sentence marks are located by C-level list searches, so only those tokens are visited in Python;
+    each sentence's ids are then laid down in one go."""
+    surfaces = tokens.surfaces
+    ends: list[int] = []
+    for mark in _MARKS:
+        if mark not in tokens.text:
+            continue
+        i = -1
+        for _ in range(surfaces.count(mark)):
+            i = surfaces.index(mark, i + 1)
+            if mark != "." or not i or _ENDS_SENTENCE[surfaces[i - 1]]:
+                ends.append(i)
+    ends.sort()
     ids: list[int] = []
-    sentence = 0
-    previous = ""
-    for surface in surfaces:
-        ids.append(sentence)
-        if surface in _PUNCT and (surface != "." or _ends_sentence(previous)):
-            sentence += 1
-        previous = surface
+    start = 0
+    for sentence, end in enumerate(ends):
+        ids += repeat(sentence, end + 1 - start)
+        start = end + 1
+    ids += repeat(len(ends), len(surfaces) - start)
     return ids
 
 
-def _ends_sentence(previous: str) -> bool:
-    return previous.lower() not in _ABBREVIATIONS and not (len(previous) == 1 and previous.isupper())
+class _Lower(dict[str, str]):
+    """Lower-cased words, memoised: most of an article's tokens are words seen before, and a shared norm
+    string carries its hash into the pattern index lookups."""
+
+    def __missing__(self, surface: str) -> str:
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+        norm = self[surface] = surface.lower()
+        return norm
+
+
+class _EndsSentence(dict[str, bool]):
+    """Whether a full stop after this token ends a sentence: not after an abbreviation ('Mr. Putin',
+    'Gen. Kim') or an initial (a single capital). Memoised, since a few words precede most full stops."""
+
+    def __missing__(self, previous: str) -> bool:
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+        ends = self[previous] = previous.lower() not in _ABBREVIATIONS and not (
+            len(previous) == 1 and previous.isupper()
+        )
+        return ends
+
+
+_LOWER = _Lower()
+_ENDS_SENTENCE = _EndsSentence()
 
 
 def tokenize(text: str, field: str = "text") -> Tokens:

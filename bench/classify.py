@@ -14,15 +14,10 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
 from pathlib import Path
 
-# bench/pipeline.py is named like the `pipeline` package, and a script's own directory comes first on the
-# import path: drop it, so that the package is found.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-from pipeline.classify import Classifier  # noqa: E402
+from pipeline.classify import Classifier
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 FILLER = (

@@ -92,6 +92,9 @@ class Snoozes:
         """Pick up snoozes set since (``watchfloor alerts snooze`` writes from another process)."""
         self._table.refresh()
 
+    def close(self) -> None:
+        self._table.close()
+
     def add(self, kind: str, value: str, until: datetime, by: str = "") -> None:
         if kind not in ("story", "actor"):
             raise ValueError("snooze kind is 'story' or 'actor'")
@@ -419,6 +422,7 @@ class Notifier:
             consumer.close(autocommit=False)
             self._dead.close()
             self.ledger.close()
+            self.snoozes.close()
 
     def stop(self) -> None:
         self.stop_event.set()

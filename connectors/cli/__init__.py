@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from connectors.cli import classify, demo, feeds, ingest, notify, pipeline, search, smoke, stack
+from connectors.cli import classify, demo, feeds, ingest, kibana, notify, pipeline, search, smoke, stack
 
 app = typer.Typer(
     help="Watchfloor: always-on news monitoring for geopolitical events.",
@@ -22,6 +22,7 @@ app.add_typer(pipeline.app, name="pipeline")
 app.command(name="notify")(notify.notify)
 app.command(name="demo")(demo.demo)
 app.command(name="search")(search.search)
+app.add_typer(kibana.app, name="kibana")
 app.add_typer(notify.alerts_app, name="alerts")
 
 

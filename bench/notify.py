@@ -25,7 +25,7 @@ from connectors.notify.notifier import Notifier
 from schemas.notify import NotifyConfig
 from schemas.settings import StackSettings
 from schemas.topics import DEAD_LETTERS, STATE
-from tests.integration.test_notify import SECRET, alert
+from tests.support.alerts import SECRET, alert
 from tests.support.receiver import Receiver
 
 

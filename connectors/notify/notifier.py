@@ -199,38 +199,12 @@ class _Worker(threading.Thread):
         finally:
             self._sender.close()
 
-    def _deliver(self, task: _Task) -> None:
-        alert, aid = task.alert, task.alert.watchfloor.alert_id
+    def _send(self, alerts: list[AlertDoc], msg_id: str) -> Outcome | None:
+        """Render and deliver; a message that cannot be rendered is a permanent failure (dead letter)."""
         try:
             message = render(
                 self.dest,
-                [alert],
-                kibana_url=self._n.config.kibana_url,
-                secret=self._secret,
-                msg_id=aid,
-                now=datetime.now(UTC),
-            )
-        except ValueError as exc:
-            outcome: Outcome | None = Outcome(False, 0, f"cannot render: {exc}")
-        else:
-            outcome = self._sender.deliver(message)
-        if outcome is None:
-            return  # stopping: neither delivered nor dead; the offset stays uncommitted
-        self._n.metrics.attempts.labels(self.dest.id).inc(outcome.attempts)
-        self._n.settle_delivery(self.dest, [alert], outcome)
-        self._n.metrics.delivery_seconds.labels(self.dest.id).observe(time.monotonic() - task.enqueued)
-        self._n.progress.settle(task.tp, task.offset)
-
-    def _send_digest(self) -> None:
-        queued = self._n.queued(self.dest.id)
-        if not queued:
-            return
-        ids = sorted(a.watchfloor.alert_id for a in queued)
-        msg_id = "digest-" + hashlib.sha256("\x00".join(ids).encode()).hexdigest()[:24]
-        try:
-            message = render(
-                self.dest,
-                queued,
+                alerts,
                 kibana_url=self._n.config.kibana_url,
                 secret=self._secret,
                 msg_id=msg_id,
@@ -240,9 +214,22 @@ class _Worker(threading.Thread):
             outcome: Outcome | None = Outcome(False, 0, f"cannot render: {exc}")
         else:
             outcome = self._sender.deliver(message)
-        if outcome is not None:
+        if outcome is not None:  # None: stopping, neither delivered nor dead; a restart tries again
             self._n.metrics.attempts.labels(self.dest.id).inc(outcome.attempts)
-            self._n.settle_delivery(self.dest, queued, outcome)
+            self._n.settle_delivery(self.dest, alerts, outcome)
+        return outcome
+
+    def _deliver(self, task: _Task) -> None:
+        if self._send([task.alert], task.alert.watchfloor.alert_id) is None:
+            return  # the offset stays uncommitted
+        self._n.metrics.delivery_seconds.labels(self.dest.id).observe(time.monotonic() - task.enqueued)
+        self._n.progress.settle(task.tp, task.offset)
+
+    def _send_digest(self) -> None:
+        queued = self._n.queued(self.dest.id)
+        if queued:
+            ids = sorted(a.watchfloor.alert_id for a in queued)
+            self._send(queued, "digest-" + hashlib.sha256("\x00".join(ids).encode()).hexdigest()[:24])
 
 
 class Notifier:

@@ -27,12 +27,8 @@ from connectors.notify.delivery import (
 )
 from connectors.notify.formats import Rendered
 from connectors.notify.notifier import Snoozes, _Progress
-from pipeline.alerting import build_alert
-from pipeline.scoring import SeverityScore
-from pipeline.stories import StoryView, TopicFact
-from schemas.alert import AlertDoc
-from schemas.article import ActorRef
 from schemas.notify import Destination
+from tests.support.alerts import alert
 
 URL = "https://hooks.example/T000/SECRET123"
 MESSAGE = Rendered(body=b'{"text": "hello"}', headers={"content-type": "application/json"})
@@ -565,34 +561,6 @@ def test_forget_drops_revoked_partitions() -> None:
 
 
 # --- Snoozes ----------------------------------------------------------------------------------------
-
-SCORES = {"low": 30, "medium": 50, "high": 70, "critical": 90}
-
-
-def alert(n: int, severity: str = "high", story: str | None = None, topic: str = "arms_transfer") -> AlertDoc:
-    """As in tests/integration/test_notify.py."""
-    now = datetime(2026, 11, 28, 4, 0, tzinfo=UTC) + timedelta(minutes=n)
-    view = StoryView(
-        story_id=story or f"st-{n:020d}",
-        headline=f"Kim Jong Un may travel to Russia for arms talks ({n})",
-        url=f"https://wire-global.example/news/{n}",
-        first_seen=now,
-        last_seen=now,
-        articles=3,
-        sources=("asia-monitor", "daily-courier", "wire-global"),
-        independent_sources=("wire-global",),
-        tiers=("national", "regional", "wire"),
-        topics=(),
-        actors=(
-            ActorRef(id="PRK", name="North Korea", type="country", country="PRK"),
-            ActorRef(id="person:kim-jong-un", name="Kim Jong Un", type="person", country="PRK"),
-        ),
-    )
-    fact = TopicFact(
-        topic, "military", 8.0, 3.0, "planned_or_possible", f"a-{n}", {"arithmetic": "3+3+2 = 8"}
-    )
-    score = SeverityScore(SCORES[severity], severity, {"topic": 0.55}, "100 * 0.55 ...")  # type: ignore[arg-type]
-    return build_alert(view, fact, score, revision=1, reason="new_story", now=now)
 
 
 class FakeTable:

@@ -33,6 +33,11 @@ CANONICAL = "kim-putin-arms-talks"
 SCENARIO = {CANONICAL, "central-bank-rates", "harbour-storm", "cup-final"}
 
 
+def _progress(es: Elasticsearch, job: JobEnv) -> str:
+    articles = len(job.docs(es, job.articles_index))
+    return f"{articles} articles, committed {job.committed()}, end offsets {job.end_offsets()}"
+
+
 def _ingest_demo(job: JobEnv, tmp_path: Path) -> dict[str, str]:
     """Serve the scenario's demo articles as RSS, ingest them once; returns feed id -> outlet id."""
     corpus = Corpus.load()
@@ -83,6 +88,7 @@ def test_canonical_story_becomes_one_story_with_one_alert_per_topic(
             timeout=180,
             what="every article written and every offset committed",
             proc=proc,
+            status=lambda: _progress(es, job),
         )
         time.sleep(2)  # a late extra write would show up by now
     finally:
@@ -186,6 +192,7 @@ def test_sigkill_mid_stream_then_restart_loses_nothing_and_doubles_nothing(
             timeout=180,
             what="every article after the restart",
             proc=second,
+            status=lambda: _progress(es, job),
         )
         time.sleep(2)
     finally:

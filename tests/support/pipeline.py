@@ -107,10 +107,11 @@ class JobEnv:
         consumer.close()
         return out
 
-    def committed(self) -> dict[int, int | None]:
+    def committed(self) -> dict[int, int]:
+        """The group's committed offsets; a partition that never had a record counts as committed at 0."""
         consumer = KafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=self.group)
         try:
-            return {p: consumer.committed(TopicPartition(self.items_topic, p)) for p in range(3)}
+            return {p: consumer.committed(TopicPartition(self.items_topic, p)) or 0 for p in range(3)}
         finally:
             consumer.close()
 
@@ -136,15 +137,24 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
     return code
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[bytes]) -> None:
+def wait_for(
+    condition: Callable[[], bool],
+    timeout: float,
+    what: str,
+    proc: subprocess.Popen[bytes],
+    status: Callable[[], str] = lambda: "",
+) -> None:
+    """Poll `condition`; on failure say what was awaited and, from `status`, where things stood."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         if proc.poll() is not None:
-            raise AssertionError(f"pipeline exited with {proc.returncode} while waiting for {what}")
+            raise AssertionError(
+                f"pipeline exited with {proc.returncode} while waiting for {what}; {status()}"
+            )
         time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; {status()}")
 
 
 def feed_item(

@@ -34,7 +34,7 @@ from pipeline.classify.engine import Classifier
 from pipeline.state import PipelineState, Placed
 from pipeline.tracking import OffsetTracker, Origin, Receipt
 from schemas.alert import AlertDoc
-from schemas.deadletter import DeadLetter
+from schemas.deadletter import DeadLetter, describe_validation
 from schemas.item import FeedItem
 
 log = logging.getLogger(__name__)
@@ -106,10 +106,8 @@ class DecodeItemFn(beam.DoFn):
         try:
             item = FeedItem.model_validate_json(record.value or b"")
         except ValidationError as exc:
-            errors = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5]
-            )
-            yield dead_letter("DecodeItems", f"not a valid FeedItem: {errors}", origin, record.value)
+            reason = f"not a valid FeedItem: {describe_validation(exc, limit=5)}"
+            yield dead_letter("DecodeItems", reason, origin, record.value)
             return
         if record.key is not None and record.key.decode("utf-8", "replace") != item.item_id:
             yield dead_letter("DecodeItems", "message key is not the item_id", origin, record.value)

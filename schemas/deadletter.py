@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 MAX_PAYLOAD_CHARS = 64_000
 
@@ -33,3 +33,8 @@ class DeadLetter(BaseModel):
     ) -> DeadLetter:
         text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else (payload or "")
         return cls(stage=stage, reason=reason, origin=origin, payload=text[:MAX_PAYLOAD_CHARS], tag=tag)
+
+
+def describe_validation(exc: ValidationError, root: str = "<root>", limit: int | None = None) -> str:
+    """An operator-readable reason: "field.path: message; …" (`root` names errors of the whole input)."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or root}: {e['msg']}" for e in exc.errors()[:limit])

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import ValidationError
 
+from schemas.deadletter import describe_validation
 from schemas.feed import FeedConfig
 
 
@@ -28,10 +29,6 @@ class RegistryError:
 
     def __str__(self) -> str:
         return f"{self.source}: feed {self.feed_id or '?'}: {self.message}"
-
-
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'entry'}: {e['msg']}" for e in exc.errors())
 
 
 def load_registry(paths: Iterable[Path]) -> tuple[list[FeedConfig], list[RegistryError]]:
@@ -53,7 +50,7 @@ def load_registry(paths: Iterable[Path]) -> tuple[list[FeedConfig], list[Registr
             try:
                 feed = FeedConfig.model_validate(entry)
             except ValidationError as exc:
-                errors.append(RegistryError(where, feed_id, _describe(exc)))
+                errors.append(RegistryError(where, feed_id, describe_validation(exc, root="entry")))
                 continue
             if feed.id in feeds:
                 errors.append(RegistryError(where, feed.id, "duplicate feed id"))
@@ -130,7 +127,7 @@ def import_opml(
             feeds.append(FeedConfig.model_validate(entry))
             seen.add(feed_id)
         except ValidationError as exc:
-            errors.append(RegistryError("opml", feed_id, _describe(exc)))
+            errors.append(RegistryError("opml", feed_id, describe_validation(exc, root="entry")))
     return feeds, errors
 
 

@@ -35,7 +35,7 @@ from connectors.notify.formats import render
 from connectors.notify.routing import matches
 from connectors.notify.table import CompactedTable
 from schemas.alert import AlertDoc
-from schemas.deadletter import DeadLetter
+from schemas.deadletter import DeadLetter, describe_validation
 from schemas.notify import Destination, NotifyConfig, severity_at_least
 
 log = logging.getLogger("watchfloor.notify")
@@ -318,9 +318,7 @@ class Notifier:
         try:
             alert = AlertDoc.model_validate_json(value or b"")
         except ValidationError as exc:
-            reason = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5]
-            )
+            reason = describe_validation(exc, limit=5)
             self.dead_letter(
                 "NotifyDecode", f"not a valid alert: {reason}", f"{tp.topic}/{tp.partition}@{offset}", value
             )

@@ -224,7 +224,8 @@ class StoryIndex:
 
         An item assigned before (a replay) gets its earlier story back and changes nothing.
         """
-        known = self._items.get(stable_hash(doc.item_id))
+        item_key = stable_hash(doc.item_id)
+        known = self._items.get(item_key)
         if known is not None:
             story = self._stories[known]
             return Assignment(story.story_id, False, 1.0, story.summary(), 1.0)
@@ -251,12 +252,13 @@ class StoryIndex:
             body_score = best[2]
             self._join(story, doc)
             self._add_lede(story, lede)
-        self._record(story, doc, hashes)
+        self._record(story, doc, hashes, item_key)
         return Assignment(story.story_id, new, score, story.summary(), body_score)
 
     def restore(self, doc: ClusterDoc, story_id: str) -> None:
         """Re-add an article already assigned to `story_id` (state rebuilt after a restart)."""
-        if stable_hash(doc.item_id) in self._items:
+        item_key = stable_hash(doc.item_id)
+        if item_key in self._items:
             return
         handle = self._by_id.get(story_id)
         hashes, sig, lede = self._signatures(doc)
@@ -267,7 +269,7 @@ class StoryIndex:
             story = self._stories[handle]
             self._join(story, doc)
             self._add_lede(story, lede)
-        self._record(story, doc, hashes)
+        self._record(story, doc, hashes, item_key)
 
     def _signatures(self, doc: ClusterDoc) -> tuple[list[int], Signature, Signature]:
         hashes: list[int] = []
@@ -286,10 +288,9 @@ class StoryIndex:
         story.first_seen = min(story.first_seen, doc.event_time)
         story.last_seen = max(story.last_seen, doc.event_time)
 
-    def _record(self, story: _Story, doc: ClusterDoc, hashes: list[int]) -> None:
+    def _record(self, story: _Story, doc: ClusterDoc, hashes: list[int], key: int) -> None:
         story.sources.add(doc.source_id)
         story.tiers.add(doc.tier)
-        key = stable_hash(doc.item_id)
         story.items.append(key)
         self._items[key] = self._by_id[story.story_id]
         if self._boilerplate is not None:

@@ -341,7 +341,8 @@ class Fetcher:
             )
         etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
         if status == 304:
-            body = b""
+            # Reading the empty body lets the connection go back to the pool; closing unread drops it.
+            body = response.read()
             validators = Validators(etag or sent.etag, modified or sent.last_modified)
         else:
             body = self._read_body(url, response, started + self.policy.total_timeout_s)

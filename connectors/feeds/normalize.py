@@ -211,21 +211,31 @@ def make_item_id(
     return digest, basis
 
 
+_ASCII_PUNCTUATION = {c: " " for c in range(128) if unicodedata.category(chr(c)).startswith("P")}
+
+
+def _hash_form(value: str) -> str:
+    if value.isascii():  # NFKC leaves ASCII alone and casefold is lower: one C-level pass instead
+        return _one_line(value.lower().translate(_ASCII_PUNCTUATION))
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    return _one_line("".join(" " if unicodedata.category(c).startswith("P") else c for c in folded))
+
+
 def content_hash(title: str, text: str) -> str:
     """sha256 hex of NFKC-normalised, casefolded title + "\\n" + text with punctuation dropped and
     whitespace collapsed, so copies differing only in quotes, dashes, case or spacing hash equal."""
-
-    def norm(value: str) -> str:
-        folded = unicodedata.normalize("NFKC", value).casefold()
-        return _one_line("".join(" " if unicodedata.category(c).startswith("P") else c for c in folded))
-
-    return hashlib.sha256(f"{norm(title)}\n{norm(text)}".encode()).hexdigest()
+    return hashlib.sha256(f"{_hash_form(title)}\n{_hash_form(text)}".encode()).hexdigest()
 
 
 @cache
 def _identifier() -> LanguageIdentifier:
     """Loaded on first use (about 0.7 s) and shared: the model ships inside the py3langid wheel."""
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def warm_language_model() -> None:
+    """Load the model now, not on the first entry that needs it."""
+    _languages()
 
 
 class _Languages(NamedTuple):
@@ -344,6 +354,9 @@ def normalize_entry(
 ) -> FeedItem:
     """One feedparser entry as a FeedItem; raises NormalizeError for an entry with nothing to show."""
     _require_aware(fetched)
+    # A plain dict: FeedParserDict.get runs its alias logic on every lookup, and only canonical keys
+    # are read here. (dict.get also keeps 'updated_parsed' from falling back to 'published_parsed'.)
+    entry = dict(entry) if isinstance(entry, dict) else {}
     summary = _detail_text(entry.get("summary"), entry.get("summary_detail"))
     contents = [_detail_text(c.get("value"), c) for c in entry.get("content") or [] if isinstance(c, dict)]
     content = max(contents, key=len, default="")
@@ -374,8 +387,7 @@ def normalize_entry(
         tags=_names(entry.get("tags"), "term"),
         language=choose_language(f"{title}\n{body}", _declared_language(entry, parsed, feed)),
         published=published,
-        # dict.get: FeedParserDict.get would fall back to published_parsed, with a DeprecationWarning.
-        updated=_utc(dict.get(entry, "updated_parsed"), fetched),
+        updated=_utc(entry.get("updated_parsed"), fetched),
         fetched=fetched,
         source=ItemSource(
             feed_id=feed.id,
@@ -400,13 +412,13 @@ def normalize_feed(
     _require_aware(fetched)
     guid_links: dict[str, set[str | None]] = {}
     for entry in parsed.entries:
-        guid = _one_line(str(entry.get("id") or ""))
-        guid_links.setdefault(guid, set()).add(canonical_url(_http_link(entry.get("link"), parsed.url)))
+        guid = _one_line(str(dict.get(entry, "id") or ""))
+        guid_links.setdefault(guid, set()).add(canonical_url(_http_link(dict.get(entry, "link"), parsed.url)))
     shared = {guid for guid, links in guid_links.items() if guid and len(links) > 1}
     items: list[FeedItem] = []
     failures: list[tuple[int, str]] = []
     for index, entry in enumerate(parsed.entries):
-        reuse = _one_line(str(entry.get("id") or "")) in shared
+        reuse = _one_line(str(dict.get(entry, "id") or "")) in shared
         try:
             items.append(normalize_entry(entry, feed, parsed, fetched, prefer_link=prefer_link or reuse))
         except NormalizeError as exc:

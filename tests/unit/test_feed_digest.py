@@ -46,3 +46,13 @@ def test_changed_guid_for_a_known_link_switches_to_link_ids() -> None:
     second = digest(DigestRequest(changed, XML, FEED.url, FEED, NOW, link_guids=known))
     assert second.guid_unstable
     assert {FeedItem.model_validate_json(r.value).id_basis for r in second.items} == {"link"}
+
+
+def test_every_worker_is_running_once_the_digester_exists() -> None:
+    digester = ProcessDigester(2)
+    try:
+        workers = digester._pool._processes
+        assert len(workers) == 2
+        assert all(p.is_alive() for p in workers.values())
+    finally:
+        digester.close()

@@ -1,3 +1,5 @@
+import hashlib
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -210,6 +212,21 @@ def test_content_hash_ignores_case_whitespace_and_punctuation_variants() -> None
     assert base != content_hash("Leaders meet in Seoul", "The two leaders met on Tuesday, officials said.")
     assert base != content_hash("Leaders meet in Busan", "The two leaders met on Monday, officials said.")
     assert len(base) == 64
+
+
+def test_content_hash_of_ascii_text_matches_the_unicode_rules() -> None:
+    """The ASCII shortcut must give what NFKC + casefold + Unicode punctuation give, char for char."""
+    text = "".join(chr(c) for c in range(128)) + ' Mixed CASE, re-sent: "quoted" (v2)!'
+
+    def reference(value: str) -> str:
+        folded = unicodedata.normalize("NFKC", value).casefold()
+        spaced = "".join(" " if unicodedata.category(c).startswith("P") else c for c in folded)
+        return " ".join(spaced.split())
+
+    expected = hashlib.sha256(f"{reference(text)}\n{reference(text[::-1])}".encode()).hexdigest()
+    assert content_hash(text, text[::-1]) == expected
+    # A non-ASCII copy of the same words (a fullwidth comma) still hashes equal to its ASCII twin.
+    assert content_hash("a, b", "c") == content_hash("a\uff0c b", "c")
 
 
 # language

@@ -1,13 +1,18 @@
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
 import pytest
 
+from connectors.feeds.normalize import normalize_entry
 from connectors.feeds.parse import BOZO_REASON_CHARS, FeedParseError, ParsedFeed, language_code, parse_feed
+from schemas.feed import FeedConfig
 
 URL = "https://news.example.org/feeds/world.xml"
 RSS = {"Content-Type": "application/rss+xml"}
 URL_FIRST = "https://news.example.org/world/first"
+FEED = FeedConfig(id="world", url=URL, name="World desk")
+FETCHED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 SIMPLE_RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">
@@ -48,14 +53,36 @@ def test_simple_rss() -> None:
             "https://mirror.example.net/world/first",
         ),
         ({"content-type": "application/xml", "content-location": "javascript:alert(1)"}, URL_FIRST),
-        # No headers at all: left relative for normalisation to join (see parse._response_headers).
-        ({}, "/world/first"),
+        ({}, URL_FIRST),
     ],
 )
-def test_relative_links(headers: dict[str, str], link: str) -> None:
+def test_relative_links_resolve_against_the_document_base(headers: dict[str, str], link: str) -> None:
     parsed = parse_feed(SIMPLE_RSS, headers, URL)
-    assert parsed.entries[0]["link"] == link
+    assert parsed.entries[0]["link"] == "/world/first"  # feedparser is given no base (module docstring)
+    assert normalize_entry(parsed.entries[0], FEED, parsed, FETCHED).original_url == link
     assert not parsed.bozo
+
+
+def test_relative_xml_base_resolves_against_content_location() -> None:
+    body = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xml:base="/blog/"><title>t</title>'
+        b'<entry><id>tag:ex,2026:1</id><title>A</title><link href="post-1"/></entry></feed>'
+    )
+    headers = {"content-type": "application/atom+xml", "content-location": "https://mirror.example.net/f/x"}
+    parsed = parse_feed(body, headers, URL)
+    item = normalize_entry(parsed.entries[0], FEED, parsed, FETCHED)
+    assert item.original_url == "https://mirror.example.net/blog/post-1"
+
+
+def test_relative_permalink_guid_is_kept_as_published() -> None:
+    """A GUID is an identity, not a location: resolving it would change every item id when a feed moves."""
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>A</title><guid>/story/1</guid></item></channel></rss>"
+    )
+    parsed = parse_feed(body, RSS, URL)
+    item = normalize_entry(parsed.entries[0], FEED, parsed, FETCHED)
+    assert (item.guid, item.original_url) == ("/story/1", "https://news.example.org/story/1")
 
 
 def test_no_headers_keeps_feedparser_defaults() -> None:

@@ -43,6 +43,7 @@ class FeedServer:
         self.routes: dict[str, Route] = {}
         self.requests: list[RecordedRequest] = []
         self.max_concurrent = 0  # most requests in flight at once, to check client-side limits
+        self.connections = 0  # TCP connections accepted, to check that clients keep them alive
         self._active = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -98,6 +99,8 @@ def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
 
         def handle(self) -> None:
+            with server._lock:
+                server.connections += 1
             with contextlib.suppress(ConnectionError):
                 super().handle()
 

@@ -87,6 +87,14 @@ def test_conditional_get_sends_validators_and_handles_304(server: FeedServer, fe
     assert again.validators == Validators(ETAG, MODIFIED)
 
 
+def test_304s_keep_the_connection_alive(server: FeedServer, fetcher: Fetcher) -> None:
+    server.route("/feed", Route(body=b"<rss/>", etag='"v1"'))
+    first = fetcher.fetch(server.url("/feed"))
+    for _ in range(3):
+        assert fetcher.fetch(server.url("/feed"), first.validators).not_modified
+    assert (server.hits("/feed"), server.connections) == (4, 1)
+
+
 def test_if_modified_since_alone_gets_a_304(server: FeedServer, fetcher: Fetcher) -> None:
     server.route("/feed", Route(body=FEED, last_modified=MODIFIED))
     assert fetcher.fetch(server.url("/feed"), Validators(last_modified=MODIFIED)).not_modified

@@ -4,7 +4,9 @@
   1. feedparser-only parsing of the 1,000 bodies (the floor any feed connector pays),
   2. the full connector: HTTP fetch -> parse -> normalise -> publish to Kafka (acks=all) -> save state,
   3. the 304 path: every feed polled again with its validators (fetch + state save),
-and the peak RSS of this process. Needs `watchfloor stack up`.
+and the peak RSS of this process. The parse workers are started (language model loaded) before the
+timed passes, as they are once in a long-running ingester. CPU seconds per feed are printed for each
+side, so a ratio can be read as "where the time went". Needs `watchfloor stack up`.
 
     .venv/bin/python -m bench.ingest [--feeds 1000] [--items 30] [--workers 8]
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import io
 import multiprocessing
+import os
 import resource
 import time
 import uuid
@@ -27,6 +30,7 @@ from connectors.feeds.http import Fetcher, FetchPolicy
 from connectors.feeds.ingest import Ingester
 from connectors.feeds.publish import ItemPublisher
 from connectors.feeds.statestore import KafkaStateStore
+from connectors.stack.process import proc_stat
 from schemas.feed import FeedConfig
 from schemas.settings import StackSettings
 from schemas.topics import DEAD_LETTERS, ITEMS, STATE
@@ -61,6 +65,12 @@ def _serve(bodies: dict[str, bytes], port_queue: multiprocessing.Queue[int]) -> 
     server.serve_forever()
 
 
+def cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by the processes ``pids``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(f[11]) + int(f[12]) for f in map(proc_stat, pids) if f) / ticks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--feeds", type=int, default=1000)
@@ -80,11 +90,13 @@ def main() -> None:
     total_items = args.feeds * args.items
 
     started = time.perf_counter()
+    parse_cpu = time.process_time()
     parsed_entries = 0
     for body in bodies.values():
         result = feedparser.parse(io.BytesIO(body), response_headers={"content-type": "application/rss+xml"})
         parsed_entries += len(result.entries)
     parse_s = time.perf_counter() - started
+    parse_cpu = time.process_time() - parse_cpu
     assert parsed_entries == total_items
 
     stack = StackSettings()
@@ -99,9 +111,12 @@ def main() -> None:
         feeds, fetcher, publisher, store, workers=args.workers, clock=lambda: clock[0], digester=digester
     )
 
+    workers = digester.pids if isinstance(digester, ProcessDigester) else []
     started = time.perf_counter()
+    own_cpu, workers_cpu = time.process_time(), cpu_s(workers)
     outcomes = ingester.run_once()
     full_s = time.perf_counter() - started
+    own_cpu, workers_cpu = time.process_time() - own_cpu, cpu_s(workers) - workers_cpu
     published = sum(o.new_items for o in outcomes)
     assert published == total_items, (published, [o for o in outcomes if o.kind != "ok"][:3])
 
@@ -126,6 +141,10 @@ def main() -> None:
     print(f"feedparser only:  {fp_rate:8.0f} items/s ({parse_s:.1f}s)")
     ratio = full_rate / fp_rate
     print(f"full connector:   {full_rate:8.0f} items/s ({full_s:.1f}s), ratio {ratio:.2f} (target 0.8)")
+    print(
+        f"CPU ms per feed:  feedparser only {1e3 * parse_cpu / args.feeds:.2f}; full connector: ingest "
+        f"process {1e3 * own_cpu / args.feeds:.2f} + parse workers {1e3 * workers_cpu / args.feeds:.2f}"
+    )
     print(f"304 path:         {nm_rate:8.0f} feeds/s ({not_modified_s:.1f}s) (target 1000)")
     print(f"peak RSS:         {peak_mb:8.0f} MB (this process; parse workers not included)")
 

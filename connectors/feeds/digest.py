@@ -120,6 +120,11 @@ class ProcessDigester:
     def __call__(self, request: DigestRequest) -> Digest:
         return self._pool.submit(digest, request).result()
 
+    @property
+    def pids(self) -> list[int]:
+        """The worker processes, for health checks and CPU accounting."""
+        return list(self._pool._processes or {})
+
     def close(self) -> None:
         self._pool.shutdown()
 

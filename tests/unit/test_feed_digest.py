@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 from connectors.feeds.digest import DigestRequest, ProcessDigester, digest
+from connectors.stack.process import is_alive
 from schemas.feed import FeedConfig
 from schemas.item import FeedItem
 from tests.support.feeds import rss
@@ -51,8 +52,7 @@ def test_changed_guid_for_a_known_link_switches_to_link_ids() -> None:
 def test_every_worker_is_running_once_the_digester_exists() -> None:
     digester = ProcessDigester(2)
     try:
-        workers = digester._pool._processes
-        assert len(workers) == 2
-        assert all(p.is_alive() for p in workers.values())
+        assert len(digester.pids) == 2
+        assert all(is_alive(pid) for pid in digester.pids)
     finally:
         digester.close()

@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import feedparser
 
+from connectors.demo.server import answer_feed
 from connectors.feeds.digest import ProcessDigester, digest
 from connectors.feeds.http import Fetcher, FetchPolicy
 from connectors.feeds.ingest import Ingester
@@ -46,19 +47,7 @@ def _serve(bodies: dict[str, bytes], port_queue: multiprocessing.Queue[int]) -> 
             pass
 
         def do_GET(self) -> None:
-            body = bodies[self.path]
-            etag = f'"{self.path}"'
-            if self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-            self.send_header("ETag", etag)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            answer_feed(self, bodies[self.path], f'"{self.path}"')
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     port_queue.put(server.server_address[1])

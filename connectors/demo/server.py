@@ -81,20 +81,28 @@ def _feed_handler(server: ReplayFeeds) -> type[BaseHTTPRequestHandler]:
                 self.send_error(404)
                 return
             body, etag, modified = doc
-            if self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-            self.send_header("ETag", etag)
-            self.send_header("Last-Modified", format_datetime(modified, usegmt=True))
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            answer_feed(self, body, etag, modified)
 
     return Handler
+
+
+def answer_feed(
+    handler: BaseHTTPRequestHandler, body: bytes, etag: str, modified: datetime | None = None
+) -> None:
+    """A conditional GET of an RSS document: 304 when If-None-Match names ``etag``, else the body."""
+    if handler.headers.get("If-None-Match") == etag:
+        handler.send_response(304)
+        handler.send_header("ETag", etag)
+        handler.end_headers()
+        return
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+    handler.send_header("ETag", etag)
+    if modified is not None:
+        handler.send_header("Last-Modified", format_datetime(modified, usegmt=True))
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 class WebhookSink(_Server):

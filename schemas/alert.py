@@ -1,7 +1,8 @@
 """An alert per (story, topic, revision): ECS-shaped for Kibana, with Watchfloor's own namespace.
 
-``watchfloor-alerts`` (``_id`` = alert_id) and Kafka ``watchfloor.alerts`` (key = alert_id) carry the
-same document; the notifier reads the latter.
+``watchfloor-alerts`` (``_id`` = alert_id) and Kafka ``watchfloor.alerts`` (key = story_id, so a
+story's revisions stay in order on one partition) carry the same document; the notifier reads the
+latter and deduplicates by alert_id.
 """
 
 from __future__ import annotations

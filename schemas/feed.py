@@ -72,3 +72,10 @@ class FeedConfig(BaseModel):
         if self.min_interval_s > self.max_interval_s:
             raise ValueError("min_interval_s must not exceed max_interval_s")
         return self
+
+
+class RegistryFile(BaseModel):
+    """One registry file (``deploy/feeds/*.yaml``), for its JSON Schema: ``load_registry`` validates the
+    entries one by one (a bad entry never stops the others) and ignores other top-level keys."""
+
+    feeds: list[FeedConfig] = Field(default_factory=list)

@@ -80,3 +80,13 @@ class Gazetteer(BaseModel):
         if unknown:
             raise ValueError(f"people refer to countries not in the gazetteer: {unknown}")
         return self
+
+
+class GazetteerFile(BaseModel):
+    """One gazetteer file (``deploy/gazetteer/*.yaml``), for its JSON Schema: the loader merges every file
+    into one `Gazetteer`, whose cross-file checks (unique codes, known countries) a schema cannot state."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    countries: tuple[Country, ...] = ()
+    people: tuple[Person, ...] = ()

@@ -64,7 +64,9 @@ def check_pattern(pattern: str) -> None:
             raise ValueError(f"bad pattern word {word!r}: letters/digits, optionally ending in * or ~")
 
 
-Term = Annotated[TermSpec, BeforeValidator(_term_shorthand)]
+# `json_schema_input_type`: the JSON Schema (validation mode) accepts what the file may hold, the
+# shorthand string as well as the full mapping; validation itself is unchanged.
+Term = Annotated[TermSpec, BeforeValidator(_term_shorthand, json_schema_input_type=str | TermSpec)]
 
 
 # Lists fed by the gazetteer instead of terms: usable in groups and `near`, never scored as terms.

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from connectors.cli import classify, demo, feeds, ingest, kibana, notify, pipeline, search, smoke, stack
+from connectors.cli import (
+    classify,
+    contracts,
+    demo,
+    feeds,
+    ingest,
+    kibana,
+    notify,
+    pipeline,
+    search,
+    smoke,
+    stack,
+)
 
 app = typer.Typer(
     help="Watchfloor: always-on news monitoring for geopolitical events.",
@@ -24,6 +36,7 @@ app.command(name="demo")(demo.demo)
 app.command(name="search")(search.search)
 app.add_typer(kibana.app, name="kibana")
 app.add_typer(notify.alerts_app, name="alerts")
+app.add_typer(contracts.app, name="schemas")
 
 
 def main() -> None:

@@ -20,10 +20,13 @@ import os
 import resource
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import feedparser
+from kafka.admin import KafkaAdminClient
 
 from connectors.demo.server import answer_feed
 from connectors.feeds.digest import ProcessDigester, digest
@@ -31,6 +34,7 @@ from connectors.feeds.http import Fetcher, FetchPolicy
 from connectors.feeds.ingest import Ingester
 from connectors.feeds.publish import ItemPublisher
 from connectors.feeds.statestore import KafkaStateStore
+from connectors.stack.kafka import KafkaService
 from connectors.stack.process import proc_stat
 from schemas.feed import FeedConfig
 from schemas.settings import StackSettings
@@ -58,6 +62,14 @@ def cpu_s(pids: list[int]) -> float:
     """User + system CPU seconds used so far by the processes ``pids``."""
     ticks = os.sysconf("SC_CLK_TCK")
     return sum(int(f[11]) + int(f[12]) for f in map(proc_stat, pids) if f) / ticks
+
+
+def peak_rss_mb(pid: int) -> float:
+    """A live process's peak resident set (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def main() -> None:
@@ -90,8 +102,13 @@ def main() -> None:
 
     stack = StackSettings()
     feeds = [FeedConfig(id=i, url=f"http://127.0.0.1:{port}/{i}", name=i, max_interval_s=600) for i in ids]
-    store = KafkaStateStore(stack.kafka_bootstrap, STATE.name)
-    publisher = ItemPublisher(stack.kafka_bootstrap, ITEMS.name, DEAD_LETTERS.name)
+    # Topics of this run only: the shared ones stay clean, and the state store (which reads its whole
+    # topic at start) holds this run's feeds only, so peak RSS is comparable between runs.
+    topics = [replace(spec, name=f"bench-{run}-{spec.name}") for spec in (ITEMS, DEAD_LETTERS, STATE)]
+    KafkaService(stack).ensure_topics(tuple(topics))
+    items_topic, dead_topic, state_topic = (t.name for t in topics)
+    store = KafkaStateStore(stack.kafka_bootstrap, state_topic)
+    publisher = ItemPublisher(stack.kafka_bootstrap, items_topic, dead_topic)
     fetcher = Fetcher(FetchPolicy(per_host_concurrency=args.workers))
     now = datetime.now(UTC)
     clock = [now]
@@ -116,12 +133,16 @@ def main() -> None:
     assert all(o.kind == "not_modified" for o in again), {o.kind for o in again}
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker_mb = [peak_rss_mb(pid) for pid in workers]
     fetcher.close()
     if isinstance(digester, ProcessDigester):
         digester.close()
     publisher.close()
     store.close()
     server.terminate()
+    admin = KafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    admin.delete_topics([t.name for t in topics])
+    admin.close()
 
     fp_rate = total_items / parse_s
     full_rate = total_items / full_s
@@ -135,7 +156,8 @@ def main() -> None:
         f"process {1e3 * own_cpu / args.feeds:.2f} + parse workers {1e3 * workers_cpu / args.feeds:.2f}"
     )
     print(f"304 path:         {nm_rate:8.0f} feeds/s ({not_modified_s:.1f}s) (target 1000)")
-    print(f"peak RSS:         {peak_mb:8.0f} MB (this process; parse workers not included)")
+    each = ", ".join(f"{mb:.0f}" for mb in worker_mb) or "none"
+    print(f"peak RSS:         {peak_mb:8.0f} MB (this process); parse workers {each} MB")
 
 
 if __name__ == "__main__":

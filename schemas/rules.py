@@ -37,7 +37,9 @@ class TermSpec(BaseModel):
 
     pattern: str
     variants: tuple[str, ...] = ()
-    weight: float = Field(default=1.0, gt=0)
+    weight: float | None = Field(
+        default=None, gt=0, description="Else the rule's weight for the list, else 1."
+    )
     case_sensitive: bool = Field(default=False, description="Match the pattern's capitalisation exactly.")
 
     @field_validator("pattern")
@@ -132,6 +134,11 @@ class Rule(BaseModel):
     )
     languages: tuple[str, ...] = Field(min_length=1)
     terms: dict[str, dict[str, tuple[Term, ...]]] = Field(min_length=1)
+    weights: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="Weight of a term list's terms that give none of their own (else 1): context words "
+        "such as weapon nouns can weigh little, so that only their combination reaches the threshold.",
+    )
     groups: Groups = Groups()
     near: tuple[Near, ...] = ()
     examples: Examples
@@ -159,12 +166,12 @@ class Rule(BaseModel):
             for code in per_language:
                 if code != "*" and code not in self.languages:
                     raise ValueError(f"term list {name!r} has language {code!r} not in the rule's languages")
-        referenced = [*self.groups.all, *self.groups.any, *self.groups.none, *self.groups.mask]
+        referenced = [*self.groups.all, *self.groups.any, *self.groups.none, *self.groups.mask, *self.weights]
         for clause in self.near:
             referenced += [*clause.a, *clause.b]
         unknown = sorted(set(referenced) - set(self.terms) - ACTOR_LISTS)
         if unknown:
-            raise ValueError(f"groups/near reference undefined term lists: {unknown}")
+            raise ValueError(f"groups/near/weights reference undefined term lists: {unknown}")
         for example in (*self.examples.positive, *self.examples.negative):
             if example.language not in self.languages:
                 raise ValueError(f"example language {example.language!r} is not in the rule's languages")

@@ -3,6 +3,10 @@
 Score = the weight of every distinct term that occurs (once, however often: repetition is not evidence)
 + the weight of every satisfied proximity clause. A rule matches when its score reaches the threshold,
 every `all` list and at least one `any` list hit, no `none` list hits, and every required clause holds.
+
+A stretch of text is evidence once: a hit inside a longer hit of the same rule (or on the same tokens
+as a heavier one) scores nothing, so "prime minister" is not also a "minister", nor "arms talks" also
+"arms". Such hits still count for groups and proximity clauses.
 """
 
 from __future__ import annotations
@@ -123,15 +127,15 @@ class RuleSet:
         for rule_index, rule in enumerate(self.rules):
             for list_name, per_language in rule.terms.items():
                 mask, veto = list_name in rule.groups.mask, list_name in rule.groups.none
+                default = rule.weights.get(list_name, 1.0)
                 for code, terms in per_language.items():
                     languages = rule.languages if code == "*" else (code,)
                     for term in terms:
                         owner = len(self._terms)
                         label = f"{list_name}:{term.pattern}"
-                        addend = f"{term.weight:g} [{label}]"
-                        self._terms.append(
-                            _TermRef(rule_index, list_name, label, term.weight, addend, mask, veto)
-                        )
+                        weight = default if term.weight is None else term.weight
+                        addend = f"{weight:g} [{label}]"
+                        self._terms.append(_TermRef(rule_index, list_name, label, weight, addend, mask, veto))
                         for language in languages:
                             patterns = self.patterns.setdefault(language, [])
                             for pattern in (term.pattern, *term.variants):
@@ -194,6 +198,7 @@ class RuleSet:
                 by_list[ref.list_name] = list(hits)
             if not ref.veto:
                 scored.append((ref, hits))
+        scored, covered = _longest_hits(scored)
         plan = self._plans[rule_index]
         near = plan.near
         pairs = [_near_pair(n.clause, by_list) for n in near]
@@ -219,6 +224,11 @@ class RuleSet:
             clauses.append(
                 Clause("mask", groups.mask, True, "overlapping hits cancelled", _spans(masks, fields))
             )
+        if covered:
+            lists = tuple(dict.fromkeys(terms[h.owner].list_name for h in covered))
+            clauses.append(
+                Clause("overlap", lists, True, "inside a longer hit: scored once", _spans(covered, fields))
+            )
         for proximity, pair in zip(near, pairs, strict=True):
             spans = _spans(pair, fields) if pair else ()
             clauses.append(Clause("near", proximity.lists, pair is not None, proximity.detail, spans))
@@ -236,6 +246,37 @@ class RuleSet:
             rule.id, rule.category, score, rule.threshold, matched, tuple(contributions),
             tuple(clauses), arithmetic, triggers=triggers,
         )  # fmt: skip
+
+
+def _longest_hits(
+    scored: list[tuple[_TermRef, list[Hit]]],
+) -> tuple[list[tuple[_TermRef, list[Hit]]], list[Hit]]:
+    """The scored terms with only the hits no other scored hit covers, and the covered hits.
+
+    Hits are ranked by field, start, length (longest first), weight (heaviest first) and term order; a
+    hit is covered when an earlier-ranked one, which starts no later, ends no earlier. A term whose hits
+    are all covered drops out of the score.
+    """
+    if len(scored) < 2:
+        return scored, []
+    ranked = sorted(
+        ((hit, index) for index, (_, hits) in enumerate(scored) for hit in hits),
+        key=lambda pair: (pair[0].field, pair[0].first, -pair[0].last, -scored[pair[1]][0].weight, pair[1]),
+    )
+    kept: dict[int, list[Hit]] = {}
+    covered: list[Hit] = []
+    field, reach = -1, -1
+    for hit, index in ranked:
+        if hit.field != field:
+            field, reach = hit.field, -1
+        if hit.last > reach:
+            kept.setdefault(index, []).append(hit)
+            reach = hit.last
+        else:
+            covered.append(hit)
+    if not covered:
+        return scored, []
+    return [(scored[index][0], kept[index]) for index in sorted(kept)], covered
 
 
 def _near_ref(clause: Near) -> _NearRef:

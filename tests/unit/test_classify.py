@@ -125,6 +125,46 @@ def test_a_term_counts_once_however_often_it_occurs() -> None:
     assert len(many.contributions[0].spans) == 4
 
 
+def test_a_stretch_of_text_scores_once_for_its_longest_term() -> None:
+    terms = {
+        "leader": {"en": ["minister~", {"pattern": "prime minister~", "weight": 2}]},
+        "deal": {"en": [{"pattern": "arms talks", "weight": 3}]},
+        "weapons": {"en": ["arms"]},
+    }
+    engine = _classifier(_rule(terms=terms, threshold=1))
+    nested = _topic(engine.classify("", "the prime minister"), "supply_test")
+    assert (nested.score, nested.arithmetic) == (2, "2 [leader:prime minister~] = 2 >= threshold 1")
+    overlap = next(c for c in nested.clauses if c.kind == "overlap")
+    assert (overlap.lists, [s.text for s in overlap.spans]) == (("leader",), ["minister"])
+    across_lists = _topic(engine.classify("", "arms talks resumed"), "supply_test")
+    assert across_lists.score == 3, "'arms' inside 'arms talks' is not a second piece of evidence"
+    apart = _topic(
+        engine.classify("", "arms talks; the minister spoke, then the prime minister"), "supply_test"
+    )
+    assert apart.score == 3 + 1 + 2, "a term also found on its own elsewhere still scores"
+
+
+def test_a_covered_hit_still_counts_for_groups_and_proximity() -> None:
+    terms = {
+        "deal": {"en": [{"pattern": "arms talks", "weight": 3}]},
+        "weapons": {"en": ["arms"]},
+        "supply": {"en": ["supply~"]},
+    }
+    near = {"a": ["supply"], "b": ["weapons"], "window": 1, "weight": 5}
+    engine = _classifier(_rule(terms=terms, threshold=1, groups={"all": ["weapons"]}, near=[near]))
+    topic = _topic(engine.classify("", "they supplied arms talks"), "supply_test")
+    assert topic.score == 3 + 1 + 5, "'arms' scores nothing itself but holds 'all' and the near clause"
+
+
+def test_list_weights_apply_to_bare_terms_and_a_term_weight_wins() -> None:
+    terms = {"weapons": {"en": ["missile*", {"pattern": "rocket~", "weight": 2}]}}
+    engine = _classifier(_rule(terms=terms, threshold=0.1, weights={"weapons": 0.25}))
+    assert _topic(engine.classify("", "missiles"), "supply_test").score == 0.25
+    assert _topic(engine.classify("", "missiles and rockets"), "supply_test").score == 2.25
+    with pytest.raises(ValidationError, match="undefined term lists"):
+        _rule(weights={"nowhere": 0.5})
+
+
 def test_proximity_window_counts_tokens_between_the_two_hits() -> None:
     near = {"a": ["supply"], "b": ["weapons"], "window": 3, "weight": 2}
     engine = _classifier(_rule(near=[near], threshold=4))

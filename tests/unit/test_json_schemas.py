@@ -158,11 +158,12 @@ def test_every_object_forbids_extra_keys_exactly_where_its_model_does(name: str)
 # ---------------------------------------------------------------------------- files people write
 
 
-def test_every_feed_registry_file_validates() -> None:
-    files = sorted((DEPLOY / "feeds").glob("*.yaml"))
+@pytest.mark.parametrize(("folder", "name"), [("feeds", "feed-registry"), ("gazetteer", "gazetteer")])
+def test_every_deployed_file_validates(folder: str, name: str) -> None:
+    files = sorted((DEPLOY / folder).glob("*.yaml"))
     assert files
     for path in files:
-        _valid("feed-registry", _yaml(path))
+        _valid(name, _yaml(path))
 
 
 def test_every_rule_pack_validates_shorthand_terms_included() -> None:
@@ -177,13 +178,6 @@ def test_every_rule_pack_validates_shorthand_terms_included() -> None:
 def test_notifier_configs_validate() -> None:
     for path in (DEPLOY / "notify.yaml", DEPLOY / "demo" / "notify.yaml"):
         _valid("notify-config", _yaml(path))
-
-
-def test_every_gazetteer_file_validates() -> None:
-    files = sorted((DEPLOY / "gazetteer").glob("*.yaml"))
-    assert files
-    for path in files:
-        _valid("gazetteer", _yaml(path))
 
 
 def test_registry_entry_with_unknown_tier_or_key_is_rejected() -> None:

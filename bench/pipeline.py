@@ -233,10 +233,10 @@ def latency(job: JobEnv, items: list[FeedItem], rate: float, es: Elasticsearch, 
 
 
 def state_bytes_per_story(state: PipelineState) -> tuple[float, float]:
-    """(signatures + LSH + summary bytes per story, facts + alerts bytes per story)."""
+    """(signatures + LSH + summary bytes per story, facts + alerts + event links bytes per story)."""
     stories = max(1, len(state.stories))
     return state.stories.state_bytes() / stories, (
-        state.book.state_bytes() + state.ledger.state_bytes()
+        state.book.state_bytes() + state.ledger.state_bytes() + state.links.state_bytes()
     ) / stories
 
 
@@ -270,7 +270,7 @@ def main() -> None:
     )
     index_b, facts_b = state_bytes_per_story(state)
     print(f"state per story           {index_b + facts_b:8.0f} B (target ≤ 1,024)")
-    print(f"  signatures+LSH+summary  {index_b:8.0f} B; facts+alerts {facts_b:.0f} B")
+    print(f"  signatures+LSH+summary  {index_b:8.0f} B; facts+alerts+links {facts_b:.0f} B")
 
     job2 = JobEnv(settings)
     job2.create_topics()

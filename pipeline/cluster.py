@@ -145,6 +145,8 @@ class Assignment:
     body_similarity: float = 0.0
     """The body estimate alone to the story joined: a near-verbatim copy scores high here, while a report
     that shares only the lede does not."""
+    linked: bool = False
+    """Joined through `assign`'s `linked` story (the same event, pipeline/linking.py), not by its text."""
 
 
 @dataclass(slots=True)
@@ -219,8 +221,9 @@ class StoryIndex:
         for key in set(_band_keys(lede, p.lede_bands, p.bands)) - before:
             self._buckets[key] = (*self._buckets.get(key, ()), handle)
 
-    def assign(self, doc: ClusterDoc) -> Assignment:
-        """Join the most similar matching story, else open a new one with an id from `doc.item_id`.
+    def assign(self, doc: ClusterDoc, linked: str | None = None) -> Assignment:
+        """Join the most similar matching story, else the live story `linked` (one that reports the same
+        event), else open a new one with an id from `doc.item_id`.
 
         An item assigned before (a replay) gets its earlier story back and changes nothing.
         """
@@ -245,7 +248,12 @@ class StoryIndex:
             else:
                 rejected = max(rejected, score)
         body_score = 0.0
-        if best is None:
+        link = self._by_id.get(linked) if linked is not None and best is None else None
+        if link is not None:
+            story, score, new = self._stories[link], rejected, False
+            self._join(story, doc)
+            self._add_lede(story, lede)
+        elif best is None:
             story, score, new = self._open(probe, story_id_for(doc.item_id), keys), rejected, True
         else:
             story, score, new = self._stories[best[1]], best[0], False
@@ -253,7 +261,7 @@ class StoryIndex:
             self._join(story, doc)
             self._add_lede(story, lede)
         self._record(story, doc, hashes, item_key)
-        return Assignment(story.story_id, new, score, story.summary(), body_score)
+        return Assignment(story.story_id, new, score, story.summary(), body_score, link is not None)
 
     def restore(self, doc: ClusterDoc, story_id: str) -> None:
         """Re-add an article already assigned to `story_id` (state rebuilt after a restart)."""

@@ -19,6 +19,7 @@ from pipeline.alerting import AlertLedger
 from pipeline.articles import Analysis, article_ref, cluster_doc
 from pipeline.cluster import ClusterDoc, ClusterParams, StoryIndex
 from pipeline.dedup import DEFAULT_WINDOW, ExactDeduper, dedup_keys_of
+from pipeline.linking import EventLinks, event_keys
 from pipeline.stories import SYNDICATION_THRESHOLD, ArticleRef, StoryBook, StoryView, topic_facts
 from schemas.alert import AlertDoc
 from schemas.article import ArticleDoc
@@ -47,6 +48,7 @@ class PipelineState:
         self.dedup = ExactDeduper(self.dedup_window)
         self.stories = StoryIndex(self.cluster)
         self.book = StoryBook()
+        self.links = EventLinks()
         self.clock: datetime | None = None
         self._expired_at: datetime | None = None
 
@@ -65,6 +67,7 @@ class PipelineState:
         gone = self.stories.expire(watermark)
         self.book.forget(gone)
         self.ledger.forget(gone)
+        self.links.forget(gone)
 
     def deduplicate(self, item: FeedItem) -> str | None:
         """None for a new item, "id" for a replay of one seen before, "url"/"hash" for a duplicate."""
@@ -75,7 +78,10 @@ class PipelineState:
     def assign(self, item: FeedItem, analysis: Analysis) -> Placed:
         """Put the article in its story; a replayed article gets its first placement back."""
         with self.lock:
-            assignment = self.stories.assign(cluster_doc(item))
+            keys = event_keys(analysis.topics, analysis.actors)
+            linked = self.links.find(keys, item.event_time) if keys else None
+            assignment = self.stories.assign(cluster_doc(item), linked)
+            self.links.record(keys, assignment.story_id, item.event_time)
             known = self.book.syndicated(assignment.story_id, item.item_id)
             syndicated = (
                 known
@@ -116,12 +122,9 @@ class PipelineState:
             ref = ArticleRef(
                 doc.article_id, doc.story_id, doc.title, doc.url, doc.feed_id, doc.source.tier, when
             )
-            self.book.add(
-                ref,
-                topic_facts(doc.article_id, doc.explanation.get("topics", [])),
-                doc.actors,
-                doc.syndicated,
-            )
+            topics = doc.explanation.get("topics", [])
+            self.book.add(ref, topic_facts(doc.article_id, topics), doc.actors, doc.syndicated)
+            self.links.record(event_keys(topics, doc.actors), doc.story_id, when)
             self.observe(min(when, doc.fetched))
         for alert in alerts:
             if alert.watchfloor.story_id in self.book:

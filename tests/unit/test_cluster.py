@@ -403,3 +403,24 @@ def test_a_follow_up_opening_like_the_wire_joins_whichever_copy_opened_the_story
     )
     assert len(ids) == 1 and not joined.is_new_story and joined.story_id in ids
     assert joined.body_similarity < 0.7  # its own reporting: corroboration, not syndication
+
+
+def test_a_linked_story_is_joined_only_when_no_text_matches() -> None:
+    index = StoryIndex()
+    wire = index.assign(_doc("w", "Kim may travel to Russia", " ".join(WIRE), "wire"))
+    other = index.assign(
+        _doc("o", "Harbour storm", "Storm closes the harbour; ferries are cancelled.", "local")
+    )
+    own_words = _doc(
+        "r", "Seoul expects a summit", "Officials in Seoul expect the two leaders to meet soon.", "r"
+    )
+    linked = index.assign(own_words, linked=wire.story_id)
+    assert (linked.story_id, linked.is_new_story, linked.linked) == (wire.story_id, False, True)
+    assert linked.body_similarity == 0.0, "a linked report is independent, never a syndicated copy"
+    assert linked.story.articles == 2
+    copy = index.assign(_doc("c", "Kim may travel to Russia", " ".join(WIRE), "copy"), linked=other.story_id)
+    assert (copy.story_id, copy.linked) == (wire.story_id, False), "text wins over a link"
+    gone = index.assign(
+        _doc("g", "Unrelated", "Completely different words about a museum.", "g"), linked="st-x"
+    )
+    assert gone.is_new_story, "a link to a story the index no longer has opens a new one"

@@ -11,7 +11,7 @@ from connectors.demo.corpus import Corpus, DemoArticle, Outlet, render_rss
 from connectors.feeds.normalize import normalize_feed
 from connectors.feeds.parse import parse_feed
 from pipeline.alerting import AlertLedger
-from pipeline.articles import Analysis, analyse, article_doc
+from pipeline.articles import Analysis, analyse, article_doc, cluster_doc
 from pipeline.classify.engine import Classifier
 from pipeline.classify.rules import load_rules
 from pipeline.scoring import Watchlist
@@ -128,6 +128,26 @@ REWRITE = _variant(
         ]
     ),
     8,
+)
+
+
+# The same event reported wholly in another outlet's words: no sentence of the wire text.
+OWN_WORDS = _variant(
+    GULF,
+    "Seoul expects Kim to head to Vladivostok",
+    "South Korean officials believe Kim Jong Un will travel to Vladivostok within weeks for talks with"
+    " Vladimir Putin. Washington has warned that an arms deal between the two would breach UN sanctions."
+    " Neither capital has confirmed the trip.",
+    120,
+)
+# The same words with the leaders unnamed: nothing says it is the same event.
+UNNAMED = _variant(
+    BALTIC,
+    "Seoul expects leader to head to Vladivostok",
+    "South Korean officials believe the North Korean leader will travel to Vladivostok within weeks for"
+    " talks with the Russian president. Washington has warned that an arms deal between the two would"
+    " breach UN sanctions. Neither capital has confirmed the trip.",
+    120,
 )
 
 
@@ -376,6 +396,40 @@ def test_a_replay_gets_its_first_placement_back_and_resends_the_current_alerts(
 
 
 # --------------------------------------------------------------------------------------------- restore
+
+
+def test_a_report_in_its_own_words_joins_the_story_of_the_same_event(classifier: Classifier) -> None:
+    run = Run(classifier)
+    run.process(WIRE)
+    story_id = story_id_for(WIRE.item_id)
+    assert run.state.stories.assign(cluster_doc(OWN_WORDS)).is_new_story, "its text alone opens a story"
+
+    run = Run(classifier)
+    run.process(WIRE)
+    _, placed, alerts = run.process(OWN_WORDS)
+    assert placed is not None
+    assert (placed.story.story_id, placed.syndicated) == (story_id, False)
+    assert placed.story.independent_sources == ("gulf-times", "wire-global")
+    assert {(a.watchfloor.revision, a.watchfloor.reason) for a in alerts} == {(2, "corroborated")}
+
+
+def test_without_two_named_people_in_common_a_similar_report_stays_apart(classifier: Classifier) -> None:
+    run = Run(classifier)
+    run.process(WIRE)
+    _, placed, alerts = run.process(UNNAMED)
+    assert placed is not None
+    assert placed.story.story_id != story_id_for(WIRE.item_id)
+    assert {a.watchfloor.revision for a in alerts} == {1}
+
+
+def test_a_restored_story_is_found_by_its_event_too(classifier: Classifier) -> None:
+    before = Run(classifier)
+    before.process(WIRE)
+    restored = _state()
+    restored.restore(list(before.articles.values()), list(before.alerts.values()))
+    _, placed, _ = Run(classifier, restored).process(OWN_WORDS)
+    assert placed is not None
+    assert placed.story.story_id == story_id_for(WIRE.item_id)
 
 
 def test_restore_continues_stories_replays_and_alert_revisions(classifier: Classifier) -> None:

@@ -1,0 +1,78 @@
+"""Event links: an independent report of a live story, written in its own words, joins that story.
+
+Near-duplicate clustering (pipeline/cluster.py) is textual: wire copies and edits join, but a second
+outlet's own report of the same event shares too few shingles and would open a story of its own, with a
+second set of alerts. What such reports share is the event: the same topic between the same people. So
+an article that clustering would put in a new story joins, instead, the live story it shares a matched
+topic and two named people with (people from the gazetteer: countries alone are too coarse, "North
+Korea" and "Russia" share many stories), if that story had such an article within `LINK_WINDOW` of event
+time. The story with the most recent such article wins; ties go to the smaller story id, so the choice
+does not depend on dict order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from itertools import combinations
+from typing import Any
+
+from schemas.article import ActorRef
+
+LINK_WINDOW = timedelta(hours=48)
+MAX_PEOPLE = 6
+"""People per article considered (the first named): bounds the pairs to 15 per topic."""
+
+Key = tuple[str, str, str]  # (topic, person id, person id), the ids in sorted order
+
+
+def event_keys(topics: Iterable[Mapping[str, Any]], actors: Iterable[ActorRef]) -> list[Key]:
+    """Every (topic, pair of named people) of one article; none with fewer than two people."""
+    people = sorted(_people(actors))
+    return [(t["topic"], a, b) for t in topics for a, b in combinations(people, 2)]
+
+
+def _people(actors: Iterable[ActorRef]) -> list[str]:
+    named = list(dict.fromkeys(a.id for a in actors if a.type == "person"))
+    return named[:MAX_PEOPLE]
+
+
+class EventLinks:
+    """For each key, the story that most recently had an article with it, and when (event time)."""
+
+    def __init__(self, window: timedelta = LINK_WINDOW) -> None:
+        self.window = window
+        self._latest: dict[Key, tuple[datetime, str]] = {}
+        self._keys: dict[str, set[Key]] = {}
+
+    def find(self, keys: Iterable[Key], when: datetime) -> str | None:
+        """The story to link an article with these keys to, at event time `when`; None if there is none."""
+        best: tuple[datetime, str] | None = None
+        for key in keys:
+            seen = self._latest.get(key)
+            if seen is None or abs(when - seen[0]) > self.window:
+                continue
+            if best is None or seen[0] > best[0] or (seen[0] == best[0] and seen[1] < best[1]):
+                best = seen
+        return None if best is None else best[1]
+
+    def record(self, keys: Iterable[Key], story_id: str, when: datetime) -> None:
+        for key in keys:
+            seen = self._latest.get(key)
+            if seen is None or when >= seen[0]:
+                self._latest[key] = (when, story_id)
+                self._keys.setdefault(story_id, set()).add(key)
+
+    def forget(self, story_ids: Iterable[str]) -> None:
+        """Drop expired stories' keys (a key another story has since taken stays with it)."""
+        for story_id in story_ids:
+            for key in self._keys.pop(story_id, ()):
+                if self._latest.get(key, (None, None))[1] == story_id:
+                    del self._latest[key]
+
+    def state_bytes(self) -> int:
+        """Serialised size: per key its three strings, an 8-byte time and the story id."""
+        return sum(
+            sum(len(part) + 1 for part in key) + 8 + len(story_id) + 1
+            for key, (_, story_id) in self._latest.items()
+        )

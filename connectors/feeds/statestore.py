@@ -13,8 +13,7 @@ import logging
 import threading
 from typing import Protocol
 
-from kafka import KafkaConsumer, TopicPartition
-
+from connectors.kafka_compacted import CompactedTopicReader
 from connectors.kafka_sink import make_producer
 from schemas.feedstate import FeedState
 
@@ -59,13 +58,7 @@ class KafkaStateStore:
         # Nobody waits for a save's ack: a long linger batches many feeds' saves into one request, which
         # is what a save costs this process (kafka-python's sender is pure Python) and the broker.
         self._producer = make_producer(bootstrap, linger_ms=SAVE_LINGER_MS, batch_size=SAVE_BATCH_BYTES)
-        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-        partitions = self._consumer.partitions_for_topic(topic)
-        if not partitions:
-            raise RuntimeError(f"state topic {topic!r} does not exist; run `watchfloor stack up`")
-        self._tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        self._consumer.assign(self._tps)
-        self._consumer.seek_to_beginning(*self._tps)
+        self._reader = CompactedTopicReader(bootstrap, topic)
         self._states: dict[str, FeedState] = {}
         self._lock = threading.Lock()
         self.refresh()
@@ -74,11 +67,7 @@ class KafkaStateStore:
         """Read the topic up to its current end: afterwards every save so far is visible."""
         self._producer.flush()
         with self._lock:
-            end = self._consumer.end_offsets(self._tps)
-            while any(self._consumer.position(tp) < end[tp] for tp in self._tps):
-                for records in self._consumer.poll(timeout_ms=1000).values():
-                    for rec in records:
-                        self._apply(rec.key, rec.value)
+            self._reader.catch_up(self._apply)
 
     def _apply(self, key: bytes | None, value: bytes | None) -> None:
         if not key or not key.startswith(KEY_PREFIX.encode()):
@@ -113,7 +102,7 @@ class KafkaStateStore:
     def close(self) -> None:
         self._producer.flush()
         self._producer.close()
-        self._consumer.close()
+        self._reader.close()
 
 
 def _log_unsaved(exc: BaseException, feed_id: str) -> None:

@@ -11,8 +11,7 @@ import json
 import threading
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
-
+from connectors.kafka_compacted import CompactedTopicReader
 from connectors.kafka_sink import make_producer
 
 
@@ -21,13 +20,7 @@ class CompactedTable:
         self._topic = topic
         self._prefix = prefix
         self._producer = make_producer(bootstrap, linger_ms=0)
-        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-        partitions = self._consumer.partitions_for_topic(topic)
-        if not partitions:
-            raise RuntimeError(f"state topic {topic!r} does not exist; run `watchfloor stack up`")
-        self._tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        self._consumer.assign(self._tps)
-        self._consumer.seek_to_beginning(*self._tps)
+        self._reader = CompactedTopicReader(bootstrap, topic)
         self._rows: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self.refresh()
@@ -35,17 +28,16 @@ class CompactedTable:
     def refresh(self) -> None:
         """Read the topic up to its current end: afterwards every write so far, from any host, is visible."""
         with self._lock:
-            end = self._consumer.end_offsets(self._tps)
-            while any(self._consumer.position(tp) < end[tp] for tp in self._tps):
-                for records in self._consumer.poll(timeout_ms=1000).values():
-                    for rec in records:
-                        key = (rec.key or b"").decode("utf-8", "replace")
-                        if not key.startswith(self._prefix):
-                            continue
-                        if rec.value is None:
-                            self._rows.pop(key[len(self._prefix) :], None)
-                        else:
-                            self._rows[key[len(self._prefix) :]] = json.loads(rec.value)
+            self._reader.catch_up(self._apply)
+
+    def _apply(self, raw_key: bytes | None, value: bytes | None) -> None:
+        key = (raw_key or b"").decode("utf-8", "replace")
+        if not key.startswith(self._prefix):
+            return
+        if value is None:
+            self._rows.pop(key[len(self._prefix) :], None)
+        else:
+            self._rows[key[len(self._prefix) :]] = json.loads(value)
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self._lock:
@@ -67,4 +59,4 @@ class CompactedTable:
 
     def close(self) -> None:
         self._producer.close()
-        self._consumer.close()
+        self._reader.close()

@@ -160,7 +160,9 @@ def streaming(job: JobEnv, n: int, es: Elasticsearch, log: Path) -> tuple[float,
 
 def plain_loop(job: JobEnv, n: int, es: Elasticsearch) -> tuple[float, PipelineState]:
     """The same work without Beam: items/s, and the state it built (for the state-size measurement)."""
-    settings = PipelineSettings(articles_index=f"{job.articles_index}-plain").resolved()
+    settings = PipelineSettings(
+        articles_index=f"{job.articles_index}-plain", alerts_index=f"{job.alerts_index}-plain"
+    ).resolved()
     load = LoadState(JobConfig(job.settings.kafka_bootstrap, job.settings.es_url, settings))
     state = load()
     classifier = Classifier.from_dir(settings.rules_root)

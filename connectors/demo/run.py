@@ -38,6 +38,7 @@ from rich.text import Text
 from connectors.demo.corpus import Corpus
 from connectors.demo.server import ReplayFeeds, WebhookSink
 from connectors.stack.local import LocalStack
+from connectors.stack.process import free_port
 from schemas.settings import PipelineSettings, StackSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,14 +94,6 @@ def _delete_matching(es: Elasticsearch, index: str, query: dict[str, Any]) -> No
         helpers.bulk(es, ({"_op_type": "delete", "_index": index, "_id": h["_id"]} for h in hits))
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Demo:
     def __init__(self, feeds: Path | None, speed: float, console: Console) -> None:
         self.console = console
@@ -111,7 +104,7 @@ class Demo:
         self.run_id = secrets.token_hex(3)
         self.secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
         self.deliveries = Deliveries()
-        self.metrics_port = _free_port()
+        self.metrics_port = free_port()
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.workdir = Path(tempfile.mkdtemp(prefix="watchfloor-demo-"))
         self.replay: ReplayFeeds | None = None

@@ -139,6 +139,13 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a local child process's metrics, say)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def require_free_port(port: int, service: str) -> None:
     """Refuse to start over a port that someone else holds, rather than fail later with a bind error."""
     with socket.socket() as sock:

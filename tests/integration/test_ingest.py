@@ -17,6 +17,7 @@ import yaml
 from kafka import KafkaConsumer, TopicPartition
 
 from connectors.stack.local import LocalStack
+from connectors.stack.process import free_port
 from schemas.topics import ITEMS
 from tests.support.feeds import rss
 from tests.support.feedserver import FeedServer, Route
@@ -140,14 +141,6 @@ def test_two_processes_split_the_feeds_without_double_polling(
     assert not first & second
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_metrics_and_health_report_each_feeds_outcome(
     stack: LocalStack, server: FeedServer, tmp_path: Path
 ) -> None:
@@ -162,7 +155,7 @@ def test_metrics_and_health_report_each_feeds_outcome(
     )
     entries = [{"id": i, "url": server.url(f"/{i}.xml"), "name": i} for i in (good, gone, page)]
     (tmp_path / "registry.yaml").write_text(yaml.safe_dump({"feeds": entries}))
-    port = _free_port()
+    port = free_port()
     proc = _ingest(tmp_path, "--metrics-port", str(port))
     try:
         deadline = time.monotonic() + 60

@@ -17,19 +17,27 @@ from datetime import datetime, timedelta
 from itertools import combinations
 from typing import Any
 
+from pipeline.textnorm import stable_hash
 from schemas.article import ActorRef
 
 LINK_WINDOW = timedelta(hours=48)
 MAX_PEOPLE = 6
 """People per article considered (the first named): bounds the pairs to 15 per topic."""
 
-Key = tuple[str, str, str]  # (topic, person id, person id), the ids in sorted order
+Key = int
+"""64-bit hash of (topic, person id, person id), the ids in sorted order: 8 bytes of state, not three
+strings."""
+
+
+def link_key(topic: str, a: str, b: str) -> Key:
+    first, second = sorted((a, b))
+    return stable_hash(f"{topic}\x00{first}\x00{second}")
 
 
 def event_keys(topics: Iterable[Mapping[str, Any]], actors: Iterable[ActorRef]) -> list[Key]:
     """Every (topic, pair of named people) of one article; none with fewer than two people."""
-    people = sorted(_people(actors))
-    return [(t["topic"], a, b) for t in topics for a, b in combinations(people, 2)]
+    people = _people(actors)
+    return [link_key(t["topic"], a, b) for t in topics for a, b in combinations(people, 2)]
 
 
 def _people(actors: Iterable[ActorRef]) -> list[str]:
@@ -71,8 +79,5 @@ class EventLinks:
                     del self._latest[key]
 
     def state_bytes(self) -> int:
-        """Serialised size: per key its three strings, an 8-byte time and the story id."""
-        return sum(
-            sum(len(part) + 1 for part in key) + 8 + len(story_id) + 1
-            for key, (_, story_id) in self._latest.items()
-        )
+        """Serialised size: per story its id once, per key its 8-byte hash and 8-byte time."""
+        return sum(len(story_id) + 1 for story_id in self._keys) + 16 * len(self._latest)

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from pipeline.linking import LINK_WINDOW, MAX_PEOPLE, EventLinks, event_keys
+from pipeline.linking import LINK_WINDOW, MAX_PEOPLE, EventLinks, event_keys, link_key
 from schemas.article import ActorRef
 
 T0 = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
@@ -16,7 +16,9 @@ VISIT = [{"topic": "leader_visit"}]
 
 def test_keys_are_topic_and_pairs_of_named_people_only() -> None:
     assert event_keys(VISIT, [PRK, RUS, KIM]) == [], "countries are too coarse, one person is no pair"
-    assert event_keys(VISIT, [PUTIN, PRK, KIM]) == [("leader_visit", KIM.id, PUTIN.id)]
+    assert event_keys(VISIT, [PUTIN, PRK, KIM]) == [link_key("leader_visit", KIM.id, PUTIN.id)]
+    assert link_key("leader_visit", KIM.id, PUTIN.id) == link_key("leader_visit", PUTIN.id, KIM.id)
+    assert link_key("leader_visit", KIM.id, PUTIN.id) != link_key("sanctions", KIM.id, PUTIN.id)
     keys = event_keys([{"topic": "arms_transfer"}, {"topic": "leader_visit"}], [KIM, PUTIN, SHOIGU])
     assert len(keys) == 2 * 3
     crowd = [ActorRef(id=f"person:p{n}", name=f"P{n}", type="person") for n in range(10)]

@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
+from urllib.parse import urljoin
 
 from connectors.feeds.normalize import normalize_feed, warm_language_model
 from connectors.feeds.parse import FeedParseError, ParsedFeed, parse_feed
@@ -81,7 +82,7 @@ def digest(request: DigestRequest) -> Digest:
         return Digest(rejected=checked)
     items, failures = normalize_feed(checked, r.feed, r.fetched, prefer_link=r.guid_unstable)
     unstable = r.guid_unstable or any(
-        i.url and i.guid and r.link_guids.get(i.url, i.guid) != i.guid for i in items
+        i.url and i.guid and _reissued(r.link_guids.get(i.url, i.guid), i.guid, checked.url) for i in items
     )
     if unstable and not r.guid_unstable:
         items, failures = normalize_feed(checked, r.feed, r.fetched, prefer_link=True)
@@ -97,6 +98,11 @@ def digest(request: DigestRequest) -> Digest:
         feed_hint_s=float(max(hints)) if hints else None,
         guid_unstable=unstable,
     )
+
+
+def _reissued(before: str, now: str, base: str) -> bool:
+    """A new GUID for a known link; one that only became relative (or absolute) is the same GUID."""
+    return before != now and urljoin(base, before) != urljoin(base, now)
 
 
 class ProcessDigester:

@@ -357,8 +357,12 @@ def normalize_entry(
     # A plain dict: FeedParserDict.get runs its alias logic on every lookup, and only canonical keys
     # are read here. (dict.get also keeps 'updated_parsed' from falling back to 'published_parsed'.)
     entry = dict(entry) if isinstance(entry, dict) else {}
-    summary = _detail_text(entry.get("summary"), entry.get("summary_detail"))
-    contents = [_detail_text(c.get("value"), c) for c in entry.get("content") or [] if isinstance(c, dict)]
+    contents_detail = [c for c in entry.get("content") or [] if isinstance(c, dict)]
+    # An entry with content but no summary gets a copy of the content as its summary, without the
+    # content's type: read it as the content it is, or its markup would be kept as text.
+    summary_detail = entry.get("summary_detail") or (contents_detail[0] if contents_detail else None)
+    summary = _detail_text(entry.get("summary"), summary_detail)
+    contents = [_detail_text(c.get("value"), c) for c in contents_detail]
     content = max(contents, key=len, default="")
     link = _http_link(entry.get("link"), parsed.url)
     title = _one_line(_detail_text(entry.get("title"), entry.get("title_detail")))

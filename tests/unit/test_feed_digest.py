@@ -56,3 +56,19 @@ def test_every_worker_is_running_once_the_digester_exists() -> None:
         assert all(is_alive(pid) for pid in digester.pids)
     finally:
         digester.close()
+
+
+def test_a_guid_that_only_became_relative_is_not_a_reissued_guid() -> None:
+    """State from before GUIDs were kept as published holds them resolved against the feed's URL."""
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>A</title><link>https://news.example/a</link><guid>/story/1</guid></item>"
+        b"</channel></rss>"
+    )
+    known = {"https://news.example/a": "https://news.example/story/1"}
+    again = digest(DigestRequest(body, XML, FEED.url, FEED, NOW, link_guids=known))
+    assert not again.guid_unstable
+    changed = digest(
+        DigestRequest(body.replace(b"/story/1", b"/story/2"), XML, FEED.url, FEED, NOW, link_guids=known)
+    )
+    assert changed.guid_unstable

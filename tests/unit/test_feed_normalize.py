@@ -435,3 +435,17 @@ def test_language_falls_back_to_registry_then_entry_xml_lang_wins() -> None:
     parsed = parse_feed(body, {"content-type": "application/atom+xml"}, URL)
     items, _ = normalize_feed(parsed, FEED.model_copy(update={"language": "ko"}), FETCHED)
     assert [i.language for i in items] == ["ko", "fr"]
+
+
+def test_content_copied_into_the_summary_is_read_as_markup_too() -> None:
+    """feedparser gives an entry with only content:encoded a summary copied from it, but no type."""
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        b"<channel><title>t</title><item><title>A</title><link>https://ex.org/a</link><content:encoded>"
+        b'<![CDATA[<p>Story <img src=x onerror="fetch(1)"><script>steal()</script><a href="javascript:x">'
+        b"more</a></p>]]></content:encoded></item></channel></rss>"
+    )
+    parsed = parse_feed(body, {"content-type": "application/rss+xml"}, FEED.url)
+    assert "summary_detail" not in parsed.entries[0]
+    item = normalize_entry(parsed.entries[0], FEED, parsed, FETCHED)
+    assert item.summary == item.content == "Story more"

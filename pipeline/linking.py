@@ -5,9 +5,11 @@ outlet's own report of the same event shares too few shingles and would open a s
 second set of alerts. What such reports share is the event: the same topic between the same people. So
 an article that clustering would put in a new story joins, instead, the live story it shares a matched
 topic and two named people with (people from the gazetteer: countries alone are too coarse, "North
-Korea" and "Russia" share many stories), if that story had such an article within `LINK_WINDOW` of event
-time. The story with the most recent such article wins; ties go to the smaller story id, so the choice
-does not depend on dict order.
+Korea" and "Russia" share many stories), if that story began within `LINK_WINDOW` of the article's
+event time. The window runs from the story's first article, not its latest: otherwise a pair always in
+the news (two leaders and their arms talks) would keep one story open for ever and swallow every later
+event. The most recently begun story wins; ties go to the smaller story id, so the choice does not
+depend on processing order.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def _people(actors: Iterable[ActorRef]) -> list[str]:
 
 
 class EventLinks:
-    """For each key, the story that most recently had an article with it, and when (event time)."""
+    """For each key, the most recently begun story with an article that has it, and when it began."""
 
     def __init__(self, window: timedelta = LINK_WINDOW) -> None:
         self.window = window
@@ -58,17 +60,15 @@ class EventLinks:
         best: tuple[datetime, str] | None = None
         for key in keys:
             seen = self._latest.get(key)
-            if seen is None or abs(when - seen[0]) > self.window:
-                continue
-            if best is None or seen[0] > best[0] or (seen[0] == best[0] and seen[1] < best[1]):
+            if seen is not None and abs(when - seen[0]) <= self.window and _before(best, seen):
                 best = seen
         return None if best is None else best[1]
 
-    def record(self, keys: Iterable[Key], story_id: str, when: datetime) -> None:
+    def record(self, keys: Iterable[Key], story_id: str, began: datetime) -> None:
+        """`story_id`, which began at `began` (its first article's event time), has articles with `keys`."""
         for key in keys:
-            seen = self._latest.get(key)
-            if seen is None or when >= seen[0]:
-                self._latest[key] = (when, story_id)
+            if _before(self._latest.get(key), (began, story_id)):
+                self._latest[key] = (began, story_id)
                 self._keys.setdefault(story_id, set()).add(key)
 
     def forget(self, story_ids: Iterable[str]) -> None:
@@ -81,3 +81,8 @@ class EventLinks:
     def state_bytes(self) -> int:
         """Serialised size: per story its id once, per key its 8-byte hash and 8-byte time."""
         return sum(len(story_id) + 1 for story_id in self._keys) + 16 * len(self._latest)
+
+
+def _before(held: tuple[datetime, str] | None, other: tuple[datetime, str]) -> bool:
+    """Whether `other` takes a key from `held`: it began later, or at the same time with a smaller id."""
+    return held is None or other[0] > held[0] or (other[0] == held[0] and other[1] < held[1])

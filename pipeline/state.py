@@ -35,6 +35,8 @@ class Placed:
     story: StoryView
     syndicated: bool
     replay: bool
+    linked: bool = False
+    """Joined by its event, not its text (pipeline/linking.py)."""
 
 
 @dataclass
@@ -81,7 +83,6 @@ class PipelineState:
             keys = event_keys(analysis.topics, analysis.actors)
             linked = self.links.find(keys, item.event_time) if keys else None
             assignment = self.stories.assign(cluster_doc(item), linked)
-            self.links.record(keys, assignment.story_id, item.event_time)
             known = self.book.syndicated(assignment.story_id, item.item_id)
             syndicated = (
                 known
@@ -92,7 +93,8 @@ class PipelineState:
             view = self.book.add(
                 article_ref(item, assignment.story_id), facts, list(analysis.actors), syndicated
             )
-            return Placed(view, syndicated=syndicated, replay=known is not None)
+            self.links.record(keys, view.story_id, view.first_seen)
+            return Placed(view, syndicated=syndicated, replay=known is not None, linked=assignment.linked)
 
     def decide(self, placed: Placed) -> list[AlertDoc]:
         """Alert revisions the article makes material, plus, for a replay, the story's current ones (whose
@@ -123,8 +125,8 @@ class PipelineState:
                 doc.article_id, doc.story_id, doc.title, doc.url, doc.feed_id, doc.source.tier, when
             )
             topics = doc.explanation.get("topics", [])
-            self.book.add(ref, topic_facts(doc.article_id, topics), doc.actors, doc.syndicated)
-            self.links.record(event_keys(topics, doc.actors), doc.story_id, when)
+            view = self.book.add(ref, topic_facts(doc.article_id, topics), doc.actors, doc.syndicated)
+            self.links.record(event_keys(topics, doc.actors), doc.story_id, view.first_seen)
             self.observe(min(when, doc.fetched))
         for alert in alerts:
             if alert.watchfloor.story_id in self.book:

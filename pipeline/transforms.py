@@ -171,11 +171,14 @@ class ClusterFn(_StatefulFn):
     def __init__(self, run_id: str, factory: StateFactory) -> None:
         super().__init__(run_id, factory)
         self._new_stories = Metrics.counter("watchfloor", "stories_opened_total")
+        self._linked = Metrics.counter("watchfloor", "articles_linked_total")
 
     def process(self, analysed: Analysed) -> Iterator[Clustered]:
         placed = self.state().assign(analysed.item, analysed.analysis)
         if placed.story.articles == 1 and not placed.replay:
             self._new_stories.inc()
+        if placed.linked:
+            self._linked.inc()
         yield Clustered(analysed.origin, analysed.item, analysed.analysis, placed)
 
 

@@ -59,3 +59,14 @@ def test_forget_drops_an_expired_storys_keys_but_not_a_newer_owners() -> None:
     assert links.find(other, T0) is None
     assert links.find(pair, T0) == "st-new"
     assert 0 < links.state_bytes() < before
+
+
+def test_the_window_runs_from_the_storys_start_so_links_do_not_chain_for_ever() -> None:
+    links = EventLinks()
+    pair = event_keys(VISIT, [KIM, PUTIN])
+    links.record(pair, "st-a", T0)
+    assert links.find(pair, T0 + timedelta(hours=40)) == "st-a"
+    links.record(pair, "st-a", T0)  # the linked report joined: the story still began at T0
+    assert links.find(pair, T0 + timedelta(hours=80)) is None, "a later event opens a story of its own"
+    links.record(pair, "st-b", T0 + timedelta(hours=80))
+    assert links.find(pair, T0 + timedelta(hours=100)) == "st-b"

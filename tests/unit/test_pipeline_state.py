@@ -408,7 +408,7 @@ def test_a_report_in_its_own_words_joins_the_story_of_the_same_event(classifier:
     run.process(WIRE)
     _, placed, alerts = run.process(OWN_WORDS)
     assert placed is not None
-    assert (placed.story.story_id, placed.syndicated) == (story_id, False)
+    assert (placed.story.story_id, placed.syndicated, placed.linked) == (story_id, False, True)
     assert placed.story.independent_sources == ("gulf-times", "wire-global")
     assert {(a.watchfloor.revision, a.watchfloor.reason) for a in alerts} == {(2, "corroborated")}
 
@@ -419,6 +419,40 @@ def test_without_two_named_people_in_common_a_similar_report_stays_apart(classif
     _, placed, alerts = run.process(UNNAMED)
     assert placed is not None
     assert placed.story.story_id != story_id_for(WIRE.item_id)
+    assert {a.watchfloor.revision for a in alerts} == {1}
+
+
+def _report(outlet: Outlet, title: str, text: str, hours: int) -> FeedItem:
+    """An outlet's own report, published and fetched `hours` after the wire story."""
+    at = timedelta(hours=hours)
+    article = replace(
+        _KIM_ORIGINAL, outlet=outlet.id, title=title, text=text, link=f"https://{outlet.host}/n", at=at
+    )
+    [item] = _render(outlet, [article], fetched=T0 + at + timedelta(minutes=1))
+    return item
+
+
+def test_event_links_do_not_chain_a_story_past_the_window_from_its_start(classifier: Classifier) -> None:
+    run = Run(classifier)
+    run.process(WIRE)
+    story_id = story_id_for(WIRE.item_id)
+    day2 = _report(
+        GULF,
+        "Kim's train said to be ready for Russia",
+        "Kim Jong Un is expected to travel to Russia for talks with Vladimir Putin, Japanese media said.",
+        40,
+    )
+    day4 = _report(
+        PARIS,
+        "Putin to host Kim at a Far East summit",
+        "Vladimir Putin will meet Kim Jong Un in the Russian Far East next week, the Kremlin announced.",
+        80,
+    )
+    _, placed, _ = run.process(day2)
+    assert placed is not None and placed.story.story_id == story_id, "within 48 h of the story's start"
+    _, placed, alerts = run.process(day4)
+    assert placed is not None
+    assert placed.story.story_id != story_id, "80 h after the story began: a story of its own"
     assert {a.watchfloor.revision for a in alerts} == {1}
 
 

@@ -103,6 +103,9 @@ class ClusterParams:
     max_ledes: int = 3
     """Distinct ledes a story keeps: a copy that rewrote the first paragraph adds its own, so a later report
     that opens like the original wire text still finds the story whichever version arrived first."""
+    max_linked_bodies: int = 2
+    """Body signatures a story keeps of reports that joined it by their event (`assign`'s `linked`): copies
+    of such a report then find the story, and count as syndicated copies, as copies of the first do."""
     ttl: timedelta = timedelta(hours=72)
     boilerplate_min_stories: int | None = 2
     """None disables the boilerplate filter (used to show what it prevents)."""
@@ -161,6 +164,8 @@ class _Story:
     tiers: set[str] = field(default_factory=set)
     items: list[int] = field(default_factory=list)
     """64-bit hashes of its articles' item ids (for replays and expiry)."""
+    bodies: list[Signature] = field(default_factory=list)
+    """Body signatures of linked reports (ClusterParams.max_linked_bodies)."""
 
     def summary(self) -> StorySummary:
         return StorySummary(
@@ -201,12 +206,28 @@ class StoryIndex:
     def _keys(self, story: _Story) -> list[int]:
         p = self.params
         keys = set(_band_keys(story.sig, p.bands, 0))
+        for body in story.bodies:
+            keys.update(_band_keys(body, p.bands, 0))
         for lede in story.ledes:
             keys.update(_band_keys(lede, p.lede_bands, p.bands))
         return sorted(keys)
 
     def _lede_similarity(self, lede: Signature, story: _Story) -> float:
         return max(similarity(lede, kept) for kept in story.ledes)
+
+    @staticmethod
+    def _body_similarity(sig: Signature, story: _Story) -> float:
+        return max(similarity(sig, body) for body in (story.sig, *story.bodies))
+
+    def _add_body(self, story: _Story, sig: Signature) -> None:
+        """Keep a linked report's body signature, and find the story by it (see max_linked_bodies)."""
+        if len(story.bodies) >= self.params.max_linked_bodies or (sig == EMPTY).all():
+            return
+        before = set(self._keys(story))
+        story.bodies.append(sig)
+        handle = self._by_id[story.story_id]
+        for key in set(_band_keys(sig, self.params.bands, 0)) - before:
+            self._buckets[key] = (*self._buckets.get(key, ()), handle)
 
     def _add_lede(self, story: _Story, lede: Signature) -> None:
         """Keep a joining article's lede when it differs from every lede the story has (see max_ledes)."""
@@ -240,7 +261,7 @@ class StoryIndex:
         rejected = 0.0
         for handle in sorted({h for key in keys for h in self._buckets.get(key, ())}):
             story = self._stories[handle]
-            body_sim, lede_sim = similarity(sig, story.sig), self._lede_similarity(lede, story)
+            body_sim, lede_sim = self._body_similarity(sig, story), self._lede_similarity(lede, story)
             score = max(body_sim, lede_sim)
             if body_sim >= p.threshold or lede_sim >= p.lede_threshold:
                 if best is None or score > best[0]:
@@ -253,6 +274,7 @@ class StoryIndex:
             story, score, new = self._stories[link], rejected, False
             self._join(story, doc)
             self._add_lede(story, lede)
+            self._add_body(story, sig)
         elif best is None:
             story, score, new = self._open(probe, story_id_for(doc.item_id), keys), rejected, True
         else:
@@ -275,8 +297,15 @@ class StoryIndex:
             story = self._open(probe, story_id, self._keys(probe))
         else:
             story = self._stories[handle]
+            # Nothing in its text matched: it had joined by its event, and keeps the body it added then.
+            linked = (
+                self._body_similarity(sig, story) < self.params.threshold
+                and self._lede_similarity(lede, story) < self.params.lede_threshold
+            )
             self._join(story, doc)
             self._add_lede(story, lede)
+            if linked:
+                self._add_body(story, sig)
         self._record(story, doc, hashes, item_key)
 
     def _signatures(self, doc: ClusterDoc) -> tuple[list[int], Signature, Signature]:
@@ -338,7 +367,7 @@ class StoryIndex:
     def state_bytes(self) -> int:
         """Serialised size of the story state (what a Beam state backend stores), boilerplate excluded.
 
-        Per story: the body signature and its ledes, two 8-byte timestamps, a 4-byte count, the id, source
+        Per story: the body signature (and those of linked reports) and its ledes, two 8-byte timestamps, a 4-byte count, the id, source
         and tier strings, an 8-byte hash per article, and one 4-byte key + 4-byte handle per LSH band.
         """
         p = self.params
@@ -347,5 +376,6 @@ class StoryIndex:
             strings = sum(len(s) + 1 for s in (story.story_id, *story.sources, *story.tiers))
             strings += 8 * len(story.items)
             ledes = sum(lede.nbytes + 8 * p.lede_bands for lede in story.ledes)
-            total += story.sig.nbytes + 8 * p.bands + ledes + 16 + 4 + strings
+            bodies = sum(body.nbytes + 8 * p.bands for body in story.bodies)
+            total += story.sig.nbytes + 8 * p.bands + ledes + bodies + 16 + 4 + strings
         return total

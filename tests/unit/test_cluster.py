@@ -424,3 +424,23 @@ def test_a_linked_story_is_joined_only_when_no_text_matches() -> None:
         _doc("g", "Unrelated", "Completely different words about a museum.", "g"), linked="st-x"
     )
     assert gone.is_new_story, "a link to a story the index no longer has opens a new one"
+
+
+def test_copies_of_a_linked_report_find_the_story_by_its_body() -> None:
+    index = StoryIndex()
+    wire = index.assign(_doc("w", "Kim may travel to Russia", " ".join(WIRE), "wire"))
+    report = (
+        "Officials in Seoul say the North Korean leader will board his armoured train within weeks, bound for"
+        " a summit in the Russian Far East where ammunition supplies are expected to dominate the agenda and"
+        " where both governments hope to sign agreements on labour, fisheries and rail links."
+    )
+    index.assign(_doc("r", "Seoul expects a Far East summit", report, "gulf"), linked=wire.story_id)
+    copy = index.assign(_doc("c", "Seoul expects Far East summit", report + " Filed by the desk.", "copy"))
+    assert (copy.story_id, copy.is_new_story, copy.linked) == (wire.story_id, False, False)
+    assert copy.body_similarity >= 0.7, "a near-verbatim copy of the linked report: syndicated"
+
+    restored = StoryIndex()
+    restored.restore(_doc("w", "Kim may travel to Russia", " ".join(WIRE), "wire"), wire.story_id)
+    restored.restore(_doc("r", "Seoul expects a Far East summit", report, "gulf"), wire.story_id)
+    again = restored.assign(_doc("c2", "Seoul expects Far East summit", report + " Filed late.", "copy2"))
+    assert (again.story_id, again.body_similarity >= 0.7) == (wire.story_id, True)

@@ -411,6 +411,12 @@ def test_a_report_in_its_own_words_joins_the_story_of_the_same_event(classifier:
     assert (placed.story.story_id, placed.syndicated, placed.linked) == (story_id, False, True)
     assert placed.story.independent_sources == ("gulf-times", "wire-global")
     assert {(a.watchfloor.revision, a.watchfloor.reason) for a in alerts} == {(2, "corroborated")}
+    copy = _variant(PARIS, OWN_WORDS.title, OWN_WORDS.summary + " Reporting by our Seoul desk.", 130)
+    _, placed, alerts = run.process(copy)
+    assert placed is not None
+    assert (placed.story.story_id, placed.syndicated) == (story_id, True), "a copy of the linked report"
+    assert placed.story.independent_sources == ("gulf-times", "wire-global")
+    assert alerts == []
 
 
 def test_without_two_named_people_in_common_a_similar_report_stays_apart(classifier: Classifier) -> None:

@@ -367,8 +367,9 @@ class StoryIndex:
     def state_bytes(self) -> int:
         """Serialised size of the story state (what a Beam state backend stores), boilerplate excluded.
 
-        Per story: the body signature (and those of linked reports) and its ledes, two 8-byte timestamps, a 4-byte count, the id, source
-        and tier strings, an 8-byte hash per article, and one 4-byte key + 4-byte handle per LSH band.
+        Per story: the body signature (and those of linked reports) and its ledes, two 8-byte timestamps,
+        a 4-byte count, the id, source and tier strings, an 8-byte hash per article, and one 4-byte key +
+        4-byte handle per LSH band.
         """
         p = self.params
         total = 0

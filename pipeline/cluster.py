@@ -223,11 +223,8 @@ class StoryIndex:
         """Keep a linked report's body signature, and find the story by it (see max_linked_bodies)."""
         if len(story.bodies) >= self.params.max_linked_bodies or (sig == EMPTY).all():
             return
-        before = set(self._keys(story))
+        self._index(story, _band_keys(sig, self.params.bands, 0))
         story.bodies.append(sig)
-        handle = self._by_id[story.story_id]
-        for key in set(_band_keys(sig, self.params.bands, 0)) - before:
-            self._buckets[key] = (*self._buckets.get(key, ()), handle)
 
     def _add_lede(self, story: _Story, lede: Signature) -> None:
         """Keep a joining article's lede when it differs from every lede the story has (see max_ledes)."""
@@ -236,10 +233,13 @@ class StoryIndex:
             return
         if (lede == EMPTY).all():
             return
-        before = set(self._keys(story))
+        self._index(story, _band_keys(lede, p.lede_bands, p.bands))
         story.ledes.append(lede)
+
+    def _index(self, story: _Story, keys: list[int]) -> None:
+        """Put `story` in the buckets of `keys` it is not in yet (a signature it is about to keep)."""
         handle = self._by_id[story.story_id]
-        for key in set(_band_keys(lede, p.lede_bands, p.bands)) - before:
+        for key in set(keys) - set(self._keys(story)):
             self._buckets[key] = (*self._buckets.get(key, ()), handle)
 
     def assign(self, doc: ClusterDoc, linked: str | None = None) -> Assignment:

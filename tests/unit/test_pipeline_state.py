@@ -79,7 +79,7 @@ DEMO = sorted(ITEMS.values(), key=lambda i: i.event_time)
 _KIM_ORIGINAL = next(a for a in CORPUS.articles if a.story == KIM and a.outlet == "wire-global")
 
 
-def _variant(outlet: Outlet, title: str, text: str, minutes: int) -> FeedItem:
+def _variant(outlet: Outlet, title: str, text: str, minutes: int, fetched: datetime = FETCHED) -> FeedItem:
     article = replace(
         _KIM_ORIGINAL,
         outlet=outlet.id,
@@ -88,7 +88,7 @@ def _variant(outlet: Outlet, title: str, text: str, minutes: int) -> FeedItem:
         link=f"https://{outlet.host}/news/{KIM}",
         at=timedelta(minutes=minutes),
     )
-    [item] = _render(outlet, [article])
+    [item] = _render(outlet, [article], fetched)
     return item
 
 
@@ -430,12 +430,7 @@ def test_without_two_named_people_in_common_a_similar_report_stays_apart(classif
 
 def _report(outlet: Outlet, title: str, text: str, hours: int) -> FeedItem:
     """An outlet's own report, published and fetched `hours` after the wire story."""
-    at = timedelta(hours=hours)
-    article = replace(
-        _KIM_ORIGINAL, outlet=outlet.id, title=title, text=text, link=f"https://{outlet.host}/n", at=at
-    )
-    [item] = _render(outlet, [article], fetched=T0 + at + timedelta(minutes=1))
-    return item
+    return _variant(outlet, title, text, 60 * hours, fetched=T0 + timedelta(hours=hours, minutes=1))
 
 
 def test_event_links_do_not_chain_a_story_past_the_window_from_its_start(classifier: Classifier) -> None:

@@ -182,7 +182,9 @@ def plain_loop(job: JobEnv, n: int, es: Elasticsearch) -> tuple[float, PipelineS
                     continue
                 analysis = analyse(classifier, item)
                 placed = state.assign(item, analysis)
-                doc = article_doc(item, analysis, placed.story.story_id, syndicated=placed.syndicated)
+                doc = article_doc(
+                    item, analysis, placed.story.story_id, syndicated=placed.syndicated, merged=placed.merged
+                )
                 actions.append(
                     {"_index": settings.articles_index, "_id": doc.article_id, "_source": doc.to_es()}
                 )

@@ -97,6 +97,13 @@ class AlertLedger:
             doc, SEVERITIES.index(w.severity), w.independent_sources, frozenset(w.actor_ids)
         )
 
+    def merge(self, absorbed: str, survivor: str) -> None:
+        """Carry `absorbed`'s alerts over to `survivor` for topics it has not alerted on, so merging two
+        stories of one event does not alert again for what the analyst was already told."""
+        for key in sorted(k for k in self._issued if k[0] == absorbed):
+            issued = self._issued.pop(key)
+            self._issued.setdefault((survivor, key[1]), issued)
+
     def latest(self, story_id: str) -> list[AlertDoc]:
         """The current revision of each of the story's alerts (what a replay re-sends)."""
         return [i.doc for (sid, _), i in sorted(self._issued.items()) if sid == story_id]

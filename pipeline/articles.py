@@ -49,7 +49,9 @@ def article_ref(item: FeedItem, story_id: str) -> ArticleRef:
     )
 
 
-def article_doc(item: FeedItem, analysis: Analysis, story_id: str, *, syndicated: bool) -> ArticleDoc:
+def article_doc(
+    item: FeedItem, analysis: Analysis, story_id: str, *, syndicated: bool, merged: tuple[str, ...] = ()
+) -> ArticleDoc:
     """``watchfloor-articles`` document; ``_id`` = article_id = the item id (ADR 0002)."""
     return ArticleDoc.model_validate(
         {
@@ -73,6 +75,7 @@ def article_doc(item: FeedItem, analysis: Analysis, story_id: str, *, syndicated
             "actor_ids": [a.id for a in analysis.actors],
             "modality": analysis.modality,
             "syndicated": syndicated,
+            "merged_stories": list(merged),
             "explanation": {**analysis.explanation, "topics": list(analysis.topics)},
         }
     )

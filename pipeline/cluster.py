@@ -149,7 +149,7 @@ class Assignment:
     """The body estimate alone to the story joined: a near-verbatim copy scores high here, while a report
     that shares only the lede does not."""
     linked: bool = False
-    """Joined through `assign`'s `linked` story (the same event, pipeline/linking.py), not by its text."""
+    """Joined through `assign`'s `linked` story (the same event, pipeline/events.py), not by its text."""
 
 
 @dataclass(slots=True)
@@ -202,6 +202,9 @@ class StoryIndex:
 
     def __len__(self) -> int:
         return len(self._stories)
+
+    def live(self, story_id: str) -> bool:
+        return story_id in self._by_id
 
     def _keys(self, story: _Story) -> list[int]:
         p = self.params

@@ -25,10 +25,7 @@ from connectors.es_sink import IndexRequest, WriteToElasticsearch
 from connectors.es_templates import install_templates
 from connectors.kafka_sink import WriteToKafka, dead_letter_record
 from connectors.kafka_source import ReadFromKafka
-from pipeline.alerting import AlertLedger
-from pipeline.classify.rules import load_rules
 from pipeline.cluster import ClusterParams
-from pipeline.scoring import Watchlist
 from pipeline.state import PipelineState
 from pipeline.transforms import (
     ALERTS,
@@ -66,11 +63,9 @@ class LoadState:
 
     def __call__(self) -> PipelineState:
         s = self.cfg.settings
-        weights = {rule.id: rule.alert_weight for rule in load_rules((s.rules_root / "rules").glob("*.yaml"))}
-        ledger = AlertLedger(weights, Watchlist.load(s.rules_root / "watchlist.yaml"))
         ttl = timedelta(hours=s.story_ttl_hours)
         window = timedelta(hours=s.dedup_window_hours)
-        state = PipelineState(ledger, ClusterParams(ttl=ttl), window)
+        state = PipelineState.configured(s.rules_root, ClusterParams(ttl=ttl), window)
         es = Elasticsearch(self.cfg.es_url, request_timeout=60)
         try:
             articles, alerts = state.restore(

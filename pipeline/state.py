@@ -1,5 +1,10 @@
 """The streaming job's working memory: seen dedup keys, stories, story facts and issued alerts.
 
+An article finds its story by its text first (near-copies, pipeline/cluster.py), else by what it names
+(event clustering, pipeline/events.py); a report that matches two live stories merges them, the older
+id surviving, and the article records the ids it absorbed (`ArticleDoc.merged_stories`) so a restart
+replays the merge (docs/adr/0006-story-identity.md).
+
 One `PipelineState` per job run and worker process, shared by the stateful steps' DoFn instances
 (docs/adr/0003-pipeline-state.md). It is a cache of what the job already wrote: at start-up it is
 rebuilt from ``watchfloor-articles`` and ``watchfloor-alerts``, so a restarted job continues its
@@ -14,13 +19,17 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from pipeline.alerting import AlertLedger
-from pipeline.articles import Analysis, article_ref, cluster_doc
+from pipeline.articles import Analysis, article_ref, body, cluster_doc
+from pipeline.classify.rules import load_rules
 from pipeline.cluster import ClusterDoc, ClusterParams, StoryIndex
 from pipeline.dedup import DEFAULT_WINDOW, ExactDeduper, dedup_keys_of
-from pipeline.linking import EventLinks, event_keys
+from pipeline.events import EventIndex, EventParams, features
+from pipeline.scoring import Watchlist
 from pipeline.stories import SYNDICATION_THRESHOLD, ArticleRef, StoryBook, StoryView, topic_facts
+from pipeline.textnorm import stable_hash
 from schemas.alert import AlertDoc
 from schemas.article import ArticleDoc
 from schemas.item import FeedItem
@@ -36,7 +45,9 @@ class Placed:
     syndicated: bool
     replay: bool
     linked: bool = False
-    """Joined by its event, not its text (pipeline/linking.py)."""
+    """Joined by what it names, not its text (pipeline/events.py)."""
+    merged: tuple[str, ...] = ()
+    """Stories this article showed to be its story's event too, now merged into it."""
 
 
 @dataclass
@@ -44,15 +55,33 @@ class PipelineState:
     ledger: AlertLedger
     cluster: ClusterParams = field(default_factory=ClusterParams)
     dedup_window: timedelta = DEFAULT_WINDOW
+    event_params: EventParams = field(default_factory=EventParams)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.dedup = ExactDeduper(self.dedup_window)
         self.stories = StoryIndex(self.cluster)
         self.book = StoryBook()
-        self.links = EventLinks()
+        self.events = EventIndex(self.event_params)
+        self.aliases: dict[str, str] = {}
+        """Merged story id -> the story it was merged into (near-copies of its text still find it)."""
+        self._merged_by: dict[int, tuple[str, tuple[str, ...]]] = {}
+        """Article id hash -> (its story, the stories it merged): a replay writes the same record."""
         self.clock: datetime | None = None
         self._expired_at: datetime | None = None
+
+    @classmethod
+    def configured(
+        cls,
+        rules_root: Path,
+        cluster: ClusterParams | None = None,
+        dedup_window: timedelta = DEFAULT_WINDOW,
+        event_params: EventParams | None = None,
+    ) -> PipelineState:
+        """Empty state with the alert weights of `rules_root`'s rule packs and its watch list."""
+        weights = {rule.id: rule.alert_weight for rule in load_rules((rules_root / "rules").glob("*.yaml"))}
+        ledger = AlertLedger(weights, Watchlist.load(rules_root / "watchlist.yaml"))
+        return cls(ledger, cluster or ClusterParams(), dedup_window, event_params or EventParams())
 
     def observe(self, event_time: datetime) -> None:
         """Advance the event clock; every `EXPIRE_EVERY` of event time, drop what fell out of the windows."""
@@ -66,10 +95,24 @@ class PipelineState:
     def expire(self, watermark: datetime) -> None:
         self._expired_at = watermark
         self.dedup.expire(watermark)
-        gone = self.stories.expire(watermark)
+        gone = self._gone(self.stories.expire(watermark))
         self.book.forget(gone)
         self.ledger.forget(gone)
-        self.links.forget(gone)
+        self.events.forget(gone)
+        self.events.expire(watermark)
+        ended = set(gone)
+        self._merged_by = {k: v for k, v in self._merged_by.items() if v[0] not in ended}
+
+    def _gone(self, expired: list[str]) -> list[str]:
+        """Stories to forget once the text index expired `expired`: a merged id only drops its alias, and a
+        story is forgotten once neither it nor any story merged into it is live in the text index."""
+        candidates = set(expired)
+        for story_id in expired:
+            target = self.aliases.pop(story_id, None)
+            if target is not None:
+                candidates.add(self.resolve(target))
+        targeted = {self.resolve(t) for t in self.aliases.values()}
+        return sorted(sid for sid in candidates if sid not in targeted and not self.stories.live(sid))
 
     def deduplicate(self, item: FeedItem) -> str | None:
         """None for a new item, "id" for a replay of one seen before, "url"/"hash" for a duplicate."""
@@ -77,24 +120,56 @@ class PipelineState:
             self.observe(min(item.event_time, item.fetched))
             return self.dedup.seen(item)
 
+    def resolve(self, story_id: str) -> str:
+        while story_id in self.aliases:
+            story_id = self.aliases[story_id]
+        return story_id
+
     def assign(self, item: FeedItem, analysis: Analysis) -> Placed:
         """Put the article in its story; a replayed article gets its first placement back."""
         with self.lock:
-            keys = event_keys(analysis.topics, analysis.actors)
-            linked = self.links.find(keys, item.event_time) if keys else None
-            assignment = self.stories.assign(cluster_doc(item), linked)
-            known = self.book.syndicated(assignment.story_id, item.item_id)
+            vector = self.events.observe(
+                features(item.title, body(item), analysis.actors, self.event_params), item.event_time
+            )
+            matches = self.events.matches(vector, item.event_time)
+            best = matches[0] if matches and matches[0].similarity >= self.event_params.threshold else None
+            assignment = self.stories.assign(cluster_doc(item), best.story_id if best else None)
+            story_id = self.resolve(assignment.story_id)
+            known = self.book.syndicated(story_id, item.item_id)
             syndicated = (
                 known
                 if known is not None
                 else not assignment.is_new_story and assignment.body_similarity >= SYNDICATION_THRESHOLD
             )
             facts = topic_facts(item.item_id, list(analysis.topics))
-            view = self.book.add(
-                article_ref(item, assignment.story_id), facts, list(analysis.actors), syndicated
-            )
-            self.links.record(keys, view.story_id, view.first_seen)
-            return Placed(view, syndicated=syndicated, replay=known is not None, linked=assignment.linked)
+            self.book.add(article_ref(item, story_id), facts, list(analysis.actors), syndicated)
+            key = stable_hash(item.item_id)
+            if known is not None:
+                story_id, merged = self._merged_by.get(key, (story_id, ()))
+                story_id = self.resolve(story_id)
+            else:
+                self.events.add(story_id, vector, item.event_time)
+                others = set() if assignment.is_new_story else {self.resolve(m.story_id) for m in matches}
+                story_id, merged = self._merge(story_id, sorted(others - {story_id}))
+                if merged:
+                    self._merged_by[key] = (story_id, merged)
+            view = self.book.view(story_id)
+            return Placed(view, syndicated, known is not None, assignment.linked, merged)
+
+    def _merge(self, story_id: str, others: list[str]) -> tuple[str, tuple[str, ...]]:
+        """Merge `story_id` and `others` into the one that began first (then smaller id); returns the
+        survivor and the ids merged into it."""
+        group = sorted({story_id, *others}, key=lambda sid: (self.book.view(sid).first_seen, sid))
+        survivor, absorbed = group[0], tuple(group[1:])
+        for sid in absorbed:
+            self._absorb(sid, survivor)
+        return survivor, absorbed
+
+    def _absorb(self, absorbed: str, survivor: str) -> None:
+        self.aliases[absorbed] = survivor
+        self.book.merge(absorbed, survivor)
+        self.ledger.merge(absorbed, survivor)
+        self.events.merge(absorbed, survivor)
 
     def decide(self, placed: Placed) -> list[AlertDoc]:
         """Alert revisions the article makes material, plus, for a replay, the story's current ones (whose
@@ -111,25 +186,36 @@ class PipelineState:
     def restore(self, articles: Iterable[ArticleDoc], alerts: Iterable[AlertDoc]) -> tuple[int, int]:
         """Rebuild from what the job wrote before (articles in the order first processed); returns counts."""
         n_articles = n_alerts = 0
+        merges: list[tuple[str, str]] = []
         for doc in articles:
             n_articles += 1
             when = doc.timestamp
             self.dedup.remember(dedup_keys_of(doc.article_id, doc.url, doc.content_hash), when)
+            text = doc.content or doc.summary
             self.stories.restore(
-                ClusterDoc(
-                    doc.article_id, doc.title, doc.content or doc.summary, doc.feed_id, doc.source.tier, when
-                ),
-                doc.story_id,
+                ClusterDoc(doc.article_id, doc.title, text, doc.feed_id, doc.source.tier, when), doc.story_id
             )
+            vector = self.events.observe(features(doc.title, text, doc.actors, self.event_params), when)
             ref = ArticleRef(
                 doc.article_id, doc.story_id, doc.title, doc.url, doc.feed_id, doc.source.tier, when
             )
             topics = doc.explanation.get("topics", [])
-            view = self.book.add(ref, topic_facts(doc.article_id, topics), doc.actors, doc.syndicated)
-            self.links.record(event_keys(topics, doc.actors), doc.story_id, view.first_seen)
+            self.book.add(ref, topic_facts(doc.article_id, topics), doc.actors, doc.syndicated)
+            self.events.add(doc.story_id, vector, when)
+            for absorbed in doc.merged_stories:
+                if absorbed in self.book:
+                    self.book.merge(absorbed, doc.story_id)
+                    self.events.merge(absorbed, doc.story_id)
+                self.aliases[absorbed] = doc.story_id
+                merges.append((absorbed, doc.story_id))
+            if doc.merged_stories:
+                self._merged_by[stable_hash(doc.article_id)] = (doc.story_id, tuple(doc.merged_stories))
             self.observe(min(when, doc.fetched))
         for alert in alerts:
-            if alert.watchfloor.story_id in self.book:
+            story_id = alert.watchfloor.story_id
+            if story_id in self.book or story_id in self.aliases:
                 n_alerts += 1
                 self.ledger.record(alert)
+        for absorbed, survivor in merges:
+            self.ledger.merge(absorbed, self.resolve(survivor))
         return n_articles, n_alerts

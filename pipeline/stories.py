@@ -150,6 +150,27 @@ class StoryBook:
             actors=tuple(f.actors[k] for k in sorted(f.actors)),
         )
 
+    def merge(self, absorbed: str, survivor: str) -> None:
+        """Fold `absorbed`'s facts into `survivor`'s (one event that began as two stories)."""
+        gone = self._stories.pop(absorbed, None)
+        story = self._stories.get(survivor)
+        if gone is None or story is None:
+            return
+        if gone.first_seen < story.first_seen:
+            story.headline, story.url = gone.headline, gone.url
+        story.first_seen = min(story.first_seen, gone.first_seen)
+        story.last_seen = max(story.last_seen, gone.last_seen)
+        story.articles.update(gone.articles)
+        story.sources |= gone.sources
+        story.independent |= gone.independent
+        story.tiers |= gone.tiers
+        for fact in gone.topics.values():
+            best = story.topics.get(fact.topic)
+            if best is None or fact.score > best.score:
+                story.topics[fact.topic] = fact
+        for actor_id, actor in gone.actors.items():
+            story.actors.setdefault(actor_id, actor)
+
     def syndicated(self, story_id: str, article_id: str) -> bool | None:
         """Whether a counted article was a syndicated copy; None if the story has not counted it."""
         facts = self._stories.get(story_id)

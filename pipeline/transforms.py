@@ -172,6 +172,7 @@ class ClusterFn(_StatefulFn):
         super().__init__(run_id, factory)
         self._new_stories = Metrics.counter("watchfloor", "stories_opened_total")
         self._linked = Metrics.counter("watchfloor", "articles_linked_total")
+        self._merged = Metrics.counter("watchfloor", "stories_merged_total")
 
     def process(self, analysed: Analysed) -> Iterator[Clustered]:
         placed = self.state().assign(analysed.item, analysed.analysis)
@@ -179,6 +180,8 @@ class ClusterFn(_StatefulFn):
             self._new_stories.inc()
         if placed.linked:
             self._linked.inc()
+        if placed.merged:
+            self._merged.inc(len(placed.merged))
         yield Clustered(analysed.origin, analysed.item, analysed.analysis, placed)
 
 
@@ -193,7 +196,10 @@ class DecideFn(_StatefulFn):
 
     def process(self, c: Clustered) -> Iterator[Any]:
         try:
-            doc = article_doc(c.item, c.analysis, c.placed.story.story_id, syndicated=c.placed.syndicated)
+            placed = c.placed
+            doc = article_doc(
+                c.item, c.analysis, placed.story.story_id, syndicated=placed.syndicated, merged=placed.merged
+            )
             alerts = self.state().decide(c.placed)
         except Exception as exc:
             log.exception("alert decision failed for %s", c.origin)

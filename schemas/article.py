@@ -65,6 +65,10 @@ class ArticleDoc(BaseModel):
     syndicated: bool = Field(
         default=False, description="A near-verbatim copy of its story's text: not independent corroboration."
     )
+    merged_stories: list[str] = Field(
+        default_factory=list,
+        description="Stories this article showed to report its story's event too, merged into story_id.",
+    )
     explanation: dict[str, Any] = Field(default_factory=dict)
 
     def to_es(self) -> dict[str, Any]:

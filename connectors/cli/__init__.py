@@ -8,6 +8,7 @@ from connectors.cli import (
     classify,
     contracts,
     demo,
+    evaluate,
     feeds,
     ingest,
     kibana,
@@ -37,6 +38,7 @@ app.command(name="search")(search.search)
 app.add_typer(kibana.app, name="kibana")
 app.add_typer(notify.alerts_app, name="alerts")
 app.add_typer(contracts.app, name="schemas")
+app.add_typer(evaluate.app, name="eval")
 
 
 def main() -> None:

@@ -246,3 +246,24 @@ def test_alert_document_validates_and_is_ecs_shaped() -> None:
     assert doc.message.startswith("[critical] arms transfer, planned or possible: Kim Jong Un may travel")
     assert "3 sources (2 independent)" in doc.message
     assert "Kim Jong Un, Vladimir Putin" in doc.message
+
+
+def test_a_merged_story_carries_its_alerts_over_so_the_survivor_does_not_alert_them_again() -> None:
+    ledger = _ledger()
+    visit = _fact("leader_visit")
+    ledger.decide(_story(story_id="st-old"), T0)
+    ledger.decide(_story(story_id="st-new", topics=(_fact(), visit)), T0)
+    ledger.merge("st-new", "st-old")
+    assert ledger.latest("st-new") == []
+    merged = _story(story_id="st-old", articles=2, topics=(_fact(), visit))
+    assert ledger.decide(merged, T0) == [], "both topics were already alerted on"
+    carried = [a.watchfloor for a in ledger.latest("st-old")]
+    assert [(w.story_id, w.topic, w.revision) for w in carried] == [
+        ("st-old", "arms_transfer", 1),
+        ("st-new", "leader_visit", 1),
+    ], "the survivor keeps its own alert where it had one"
+    crossed = _story(story_id="st-old", articles=3, independent=("a", "b"), topics=(_fact(), visit))
+    revisions = {
+        a.watchfloor.topic: (a.watchfloor.story_id, a.watchfloor.revision) for a in ledger.decide(crossed, T0)
+    }
+    assert revisions == {"arms_transfer": ("st-old", 2), "leader_visit": ("st-old", 2)}

@@ -1,0 +1,269 @@
+"""Event clustering: a report in its own words finds the story of the same event by what it names.
+
+Near-duplicate clustering (pipeline/cluster.py) joins copies of one text. Outlets' own reports of one
+event share few word sequences but name the same things: people, places, organisations, and a handful
+of salient words ("Derna", "floods", "dams"). So each article also becomes a weighted bag of features,
+single-pass clustering in the TDT tradition (Allan et al. 1998; Miranda et al. 2018):
+
+- **terms**: content words of title (weighted `title_weight`) and body, cut to their first `prefix`
+  letters, a crude stemmer that works for inflected languages too (McNamee & Mayfield 2004);
+- **names**: capitalised words inside a sentence, where case marks a name (not in a title set In Title
+  Case), weighted `name_weight`;
+- **actors**: the classifier's gazetteer ids (language-independent: "Władimir Putin" and "Vladimir
+  Putin" are one feature), persons at `name_weight`, countries at `country_weight` (countries alone
+  are shared by too many different events).
+
+Weights are scaled by an inverse document frequency learned from the stream itself, decayed in event
+time (`half_life`), so this week's everywhere-words weigh little and a new place name weighs much. A
+story keeps the `centroid_terms` heaviest features of its articles (its centroid); an article joins the
+most similar live story when the cosine reaches `threshold`. A report that matches two stories at
+`merge_threshold` or more shows they are one event that began as two (the classic single-pass split):
+they merge, the older story's id surviving.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pipeline.textnorm import STOPWORDS, stable_hash
+from schemas.article import ActorRef
+
+Features = dict[int, float]
+"""Feature key (64-bit hash of kind and value) -> base weight (log-scaled count times kind weight)."""
+
+_WORD = re.compile(r"[^\W\d_]+")
+_SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n+")
+_NEWS_WORDS = """about after against all also amid any back been before being between both can could day
+days did
+does during each first few get gets got here how just last latest live made make makes many may more
+most much new news now off one only other out over own per report reports same say says should since
+so some such than them then there these those three through time told tells two under until very
+video watch way week what when where while who why year years yet you your we our my me i"""
+_POLISH_STOPWORDS = """a aby ale bo by być był była było co czy dla do go i ich jak jako jego jej jest już
+ma na nad nie o
+od oraz po pod przez przy się są ta tak także te tego tej ten to tu tym w we z za ze że"""
+STOP = STOPWORDS | frozenset(_NEWS_WORDS.split()) | frozenset(_POLISH_STOPWORDS.split())
+TITLE_CASE_SHARE = 0.6
+"""A title with more than this share of its longer words (after the first) capitalised is In Title Case:
+its case says nothing about names."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventParams:
+    threshold: float = 0.4
+    merge_threshold: float = 0.35
+    prefix: int = 5
+    title_weight: float = 2.0
+    name_weight: float = 2.0
+    country_weight: float = 0.5
+    centroid_terms: int = 24
+    probe_terms: int = 12
+    """An article looks for candidate stories through its heaviest features only (bounded lookups)."""
+    prior_docs: float = 50.0
+    """Smoothing: a stream that has seen few articles does not trust its document frequencies yet."""
+    half_life: timedelta = timedelta(hours=24)
+    max_gap: timedelta = timedelta(hours=36)
+    """A story takes an article by its event only within this much event time of its latest article."""
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(unicodedata.normalize("NFKC", text))
+
+
+def _title_case(title: str) -> bool:
+    longer = [w for w in _words(title)[1:] if len(w) > 3]
+    return bool(longer) and sum(w[0].isupper() for w in longer) / len(longer) > TITLE_CASE_SHARE
+
+
+def _key(kind: str, value: str) -> int:
+    return stable_hash(f"{kind}\x00{value}")
+
+
+def features(title: str, text: str, actors: Iterable[ActorRef], params: EventParams) -> Features:
+    """The article's features with their base weights (before IDF)."""
+    counts: dict[int, float] = {}
+    kinds: dict[int, float] = {}
+
+    def add(key: int, count: float, weight: float) -> None:
+        counts[key] = counts.get(key, 0.0) + count
+        kinds[key] = weight
+
+    for field_text, weight in ((title, params.title_weight), (text, 1.0)):
+        for word in _words(field_text):
+            folded = word.casefold()
+            if len(folded) > 2 and folded not in STOP:
+                add(_key("t", folded[: params.prefix]), weight, 1.0)
+    for field_text in ([] if _title_case(title) else [title]) + [text]:
+        for sentence in _SENTENCE.split(field_text):
+            for word in _words(sentence)[1:]:
+                folded = word.casefold()
+                if word[0].isupper() and len(folded) > 2 and folded not in STOP:
+                    add(_key("n", folded[: params.prefix]), 1.0, params.name_weight)
+    for actor in actors:
+        weight = params.name_weight if actor.type == "person" else params.country_weight
+        add(_key("a", actor.id), 1.0, weight)
+    return {key: (1 + math.log(count)) * kinds[key] for key, count in counts.items()}
+
+
+class DocumentFrequencies:
+    """How many recent articles had each feature, decayed with `half_life` of event time."""
+
+    def __init__(self, params: EventParams) -> None:
+        self.params = params
+        self._rate = math.log(2) / params.half_life.total_seconds()
+        self._df: dict[int, tuple[float, datetime]] = {}
+        self._docs: tuple[float, datetime] | None = None
+        self._pruned: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self._df)
+
+    def _decayed(self, value: tuple[float, datetime] | None, when: datetime) -> float:
+        if value is None:
+            return 0.0
+        age = (when - value[1]).total_seconds()
+        return value[0] * math.exp(-self._rate * age) if age > 0 else value[0]
+
+    def add(self, keys: Iterable[int], when: datetime) -> None:
+        """Count one article with these features at event time `when` (a late one counts as on time)."""
+        for key in keys:
+            self._df[key] = self._plus_one(self._df.get(key), when)
+        self._docs = self._plus_one(self._docs, when)
+
+    def _plus_one(self, held: tuple[float, datetime] | None, when: datetime) -> tuple[float, datetime]:
+        at = when if held is None else max(when, held[1])
+        return self._decayed(held, at) + 1.0, at
+
+    def idf(self, key: int, when: datetime) -> float:
+        docs = self._decayed(self._docs, when)
+        return max(
+            0.0, math.log((docs + self.params.prior_docs) / (self._decayed(self._df.get(key), when) + 1))
+        )
+
+    def expire(self, when: datetime, floor: float = 0.05) -> None:
+        """Forget features whose decayed count fell below `floor` (bounded memory); a sweep every quarter
+        of a half-life is often enough, and a sweep walks every feature."""
+        if self._pruned is not None and when - self._pruned < self.params.half_life / 4:
+            return
+        self._pruned = when
+        self._df = {k: v for k, v in self._df.items() if self._decayed(v, when) >= floor}
+
+    def state_bytes(self) -> int:
+        """Per feature an 8-byte key, an 8-byte count and an 8-byte time."""
+        return 24 * len(self._df) + 16
+
+
+@dataclass(slots=True)
+class _Centroid:
+    weights: dict[int, float] = field(default_factory=dict)
+    """Summed IDF-weighted features of its articles, its heaviest `centroid_terms` kept."""
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    norm: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class EventMatch:
+    story_id: str
+    similarity: float
+
+
+class EventIndex:
+    """Story centroids and the postings that find them, by story id."""
+
+    def __init__(self, params: EventParams | None = None) -> None:
+        self.params = params or EventParams()
+        self.frequencies = DocumentFrequencies(self.params)
+        self._stories: dict[str, _Centroid] = {}
+        self._postings: dict[int, set[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    def observe(self, base: Features, when: datetime) -> dict[int, float]:
+        """Count the article in the document frequencies and return its IDF-weighted vector."""
+        self.frequencies.add(base, when)
+        return {k: w * self.frequencies.idf(k, when) for k, w in base.items()}
+
+    def matches(self, vector: Mapping[int, float], when: datetime) -> list[EventMatch]:
+        """Live stories at least `merge_threshold` similar to `vector`, most similar first (ties: id)."""
+        p = self.params
+        probe = sorted(vector, key=lambda k: (-vector[k], k))[: p.probe_terms]
+        candidates = sorted({sid for key in probe for sid in self._postings.get(key, ())})
+        norm = math.sqrt(sum(w * w for w in vector.values()))
+        found = []
+        for story_id in candidates:
+            story = self._stories[story_id]
+            if story.last_seen is not None and abs(when - story.last_seen) > p.max_gap:
+                continue
+            similarity = _cosine(vector, norm, story)
+            if similarity >= p.merge_threshold:
+                found.append(EventMatch(story_id, similarity))
+        return sorted(found, key=lambda m: (-m.similarity, m.story_id))
+
+    def add(self, story_id: str, vector: Mapping[int, float], when: datetime) -> None:
+        """Fold an article's vector into its story's centroid."""
+        story = self._stories.setdefault(story_id, _Centroid())
+        story.first_seen = when if story.first_seen is None else min(story.first_seen, when)
+        story.last_seen = when if story.last_seen is None else max(story.last_seen, when)
+        for key, weight in vector.items():
+            story.weights[key] = story.weights.get(key, 0.0) + weight
+        self._trim(story_id, story)
+
+    def merge(self, absorbed: str, survivor: str) -> None:
+        """Fold `absorbed`'s centroid into `survivor`'s; `absorbed` is gone afterwards."""
+        gone = self._stories.pop(absorbed, None)
+        if gone is None:
+            return
+        self._unpost(absorbed, gone.weights)
+        story = self._stories.setdefault(survivor, _Centroid())
+        for key, weight in gone.weights.items():
+            story.weights[key] = story.weights.get(key, 0.0) + weight
+        for seen in (gone.first_seen, gone.last_seen):
+            if seen is not None:
+                story.first_seen = seen if story.first_seen is None else min(story.first_seen, seen)
+                story.last_seen = seen if story.last_seen is None else max(story.last_seen, seen)
+        self._trim(survivor, story)
+
+    def _trim(self, story_id: str, story: _Centroid) -> None:
+        kept = dict(
+            sorted(story.weights.items(), key=lambda kv: (-kv[1], kv[0]))[: self.params.centroid_terms]
+        )
+        self._unpost(story_id, {k: w for k, w in story.weights.items() if k not in kept})
+        story.weights = kept
+        story.norm = math.sqrt(sum(w * w for w in kept.values()))
+        for key in kept:
+            self._postings.setdefault(key, set()).add(story_id)
+
+    def _unpost(self, story_id: str, keys: Iterable[int]) -> None:
+        for key in keys:
+            holders = self._postings.get(key)
+            if holders is not None:
+                holders.discard(story_id)
+                if not holders:
+                    del self._postings[key]
+
+    def forget(self, story_ids: Iterable[str]) -> None:
+        for story_id in story_ids:
+            story = self._stories.pop(story_id, None)
+            if story is not None:
+                self._unpost(story_id, story.weights)
+
+    def expire(self, when: datetime) -> None:
+        self.frequencies.expire(when)
+
+    def state_bytes(self) -> int:
+        """Per story: its id, two 8-byte times, and an 8-byte key + 8-byte weight + 8-byte posting entry
+        per centroid feature. The document frequencies are shared by all stories (`frequencies`)."""
+        return sum(len(sid) + 1 + 16 + 24 * len(s.weights) for sid, s in self._stories.items())
+
+
+def _cosine(vector: Mapping[int, float], norm: float, story: _Centroid) -> float:
+    weights = story.weights
+    dot = sum(w * weights.get(k, 0.0) for k, w in vector.items())
+    return dot / (norm * story.norm) if dot else 0.0

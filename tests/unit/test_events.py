@@ -1,0 +1,83 @@
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pipeline.events import DocumentFrequencies, EventIndex, EventParams, features
+from schemas.article import ActorRef
+
+P = EventParams()
+T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+PUTIN_EN = ActorRef(id="person:vladimir-putin", name="Vladimir Putin", type="person")
+PUTIN_PL = ActorRef(id="person:vladimir-putin", name="Władimir Putin", type="person")
+RUS = ActorRef(id="RUS", name="Russia", type="country")
+
+
+def test_names_come_from_case_inside_sentences_not_from_a_title_in_title_case() -> None:
+    plain = features("Floods hit the port of Derna", "", [], P)
+    titled = features("Floods Hit The Port Of Derna", "", [], P)
+    assert len(plain) == len(titled) + 1, "only the sentence-case title marks Derna as a name"
+    in_text = features("", "Rescuers reached Derna on Tuesday.", [], P)
+    sentence_start = features("", "Derna was reached by rescuers on Tuesday.", [], P)
+    assert len(in_text) == len(sentence_start) + 1, "a capital at a sentence's start says nothing"
+
+
+def test_gazetteer_actors_are_one_feature_in_any_language_and_countries_weigh_less() -> None:
+    assert features("", "", [PUTIN_EN], P) == features("", "", [PUTIN_PL], P)
+    [(_, person)] = features("", "", [PUTIN_EN], P).items()
+    [(_, country)] = features("", "", [RUS], P).items()
+    assert person == P.name_weight and country == P.country_weight
+
+
+def test_title_words_weigh_more_and_stopwords_and_numbers_are_dropped() -> None:
+    assert features("", "the 2023 says and", [], P) == {}
+    [(key, title)] = features("floods", "", [], P).items()
+    assert features("", "flooding", [], P) == {key: 1.0}, "cut to the prefix: one stem"
+    assert title == pytest.approx(1 + math.log(P.title_weight)), "a title word counts as title_weight words"
+
+
+def test_idf_falls_as_a_feature_spreads_and_recovers_as_it_decays() -> None:
+    df = DocumentFrequencies(P)
+    df.add([1], T0)
+    rare = df.idf(1, T0)
+    for n in range(20):
+        df.add([2, 1] if n % 2 else [2], T0)
+    assert df.idf(2, T0) < df.idf(1, T0) < rare
+    later = T0 + 4 * P.half_life
+    assert df.idf(2, later) > df.idf(2, T0), "a day-old everywhere-word weighs more again"
+    df.expire(T0 + 20 * P.half_life)
+    assert len(df) == 0
+
+
+def _vector(*keys: int) -> dict[int, float]:
+    return dict.fromkeys(keys, 1.0)
+
+
+def test_matches_rank_by_similarity_then_id_and_skip_stories_out_of_the_news() -> None:
+    index = EventIndex(P)
+    index.add("b", _vector(1, 2, 3), T0)
+    index.add("a", _vector(1, 2, 3), T0)
+    index.add("c", _vector(1, 9, 8), T0)
+    found = index.matches(_vector(1, 2, 3), T0)
+    assert [m.story_id for m in found] == ["a", "b"]
+    assert found[0].similarity == pytest.approx(1.0)
+    late = T0 + P.max_gap + timedelta(minutes=1)
+    assert index.matches(_vector(1, 2, 3), late) == []
+
+
+def test_merge_moves_the_centroid_and_its_postings_and_forget_drops_them() -> None:
+    index = EventIndex(P)
+    index.add("old", _vector(1, 2), T0)
+    index.add("new", _vector(3, 4), T0 + timedelta(hours=1))
+    index.merge("new", "old")
+    assert len(index) == 1
+    assert [m.story_id for m in index.matches(_vector(3, 4), T0)] == ["old"]
+    index.forget(["old"])
+    assert index.matches(_vector(1, 2, 3, 4), T0) == []
+
+
+def test_a_centroid_keeps_only_its_heaviest_features() -> None:
+    index = EventIndex(EventParams(centroid_terms=2))
+    index.add("s", {1: 3.0, 2: 2.0, 3: 1.0}, T0)
+    assert index.matches(_vector(3), T0) == [], "the lightest feature was dropped and finds nothing"
+    assert [m.story_id for m in index.matches(_vector(1), T0)] == ["s"]

@@ -69,6 +69,9 @@ class EventParams:
     half_life: timedelta = timedelta(hours=24)
     max_gap: timedelta = timedelta(hours=36)
     """A story takes an article by its event only within this much event time of its latest article."""
+    principal_names: int = 3
+    """A statement ("Durbin slams…") joins a story by its event only when its speaker is among the story's
+    this many heaviest features: someone else's reaction is an occasion of its own. 0: no such check."""
 
 
 def _words(text: str) -> list[str]:
@@ -82,6 +85,22 @@ def _title_case(title: str) -> bool:
 
 def _key(kind: str, value: str) -> int:
     return stable_hash(f"{kind}\x00{value}")
+
+
+def _name(word: str, params: EventParams) -> int:
+    return _key("n", word.casefold()[: params.prefix])
+
+
+_SPEECH = re.compile(
+    r"^(?:[A-Z][\w'\u2019.-]*\s){0,3}?([A-Z][\w'\u2019.-]*)\s(?:says|said|slams|knocks|blasts|rips|urges|warns|gloats"
+    r"|accuses|praises|criticizes|criticises|defends|calls|claims|demands|denounces|condemns)\b"
+)
+
+
+def speaker(title: str, params: EventParams) -> int | None:
+    """The name key of who speaks in a headline of the form "<Name> says/slams/urges …", else None."""
+    match = _SPEECH.match(unicodedata.normalize("NFKC", title))
+    return _name(match.group(1), params) if match else None
 
 
 def features(title: str, text: str, actors: Iterable[ActorRef], params: EventParams) -> Features:
@@ -103,7 +122,7 @@ def features(title: str, text: str, actors: Iterable[ActorRef], params: EventPar
             for word in _words(sentence)[1:]:
                 folded = word.casefold()
                 if word[0].isupper() and len(folded) > 2 and folded not in STOP:
-                    add(_key("n", folded[: params.prefix]), 1.0, params.name_weight)
+                    add(_name(word, params), 1.0, params.name_weight)
     for actor in actors:
         weight = params.name_weight if actor.type == "person" else params.country_weight
         add(_key("a", actor.id), 1.0, weight)
@@ -165,6 +184,8 @@ class _Centroid:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     norm: float = 0.0
+    principals: tuple[int, ...] = ()
+    """Its heaviest features (EventParams.principal_names)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +211,11 @@ class EventIndex:
         self.frequencies.add(base, when)
         return {k: w * self.frequencies.idf(k, when) for k, w in base.items()}
 
-    def matches(self, vector: Mapping[int, float], when: datetime) -> list[EventMatch]:
-        """Live stories at least `merge_threshold` similar to `vector`, most similar first (ties: id)."""
+    def matches(
+        self, vector: Mapping[int, float], when: datetime, speaker: int | None = None
+    ) -> list[EventMatch]:
+        """Live stories at least `merge_threshold` similar to `vector`, most similar first (ties: id); for
+        a statement by `speaker`, only stories the speaker is a principal of."""
         p = self.params
         probe = sorted(vector, key=lambda k: (-vector[k], k))[: p.probe_terms]
         candidates = sorted({sid for key in probe for sid in self._postings.get(key, ())})
@@ -200,6 +224,8 @@ class EventIndex:
         for story_id in candidates:
             story = self._stories[story_id]
             if story.last_seen is not None and abs(when - story.last_seen) > p.max_gap:
+                continue
+            if speaker is not None and p.principal_names and speaker not in story.principals:
                 continue
             similarity = _cosine(vector, norm, story)
             if similarity >= p.merge_threshold:
@@ -237,6 +263,7 @@ class EventIndex:
         self._unpost(story_id, {k: w for k, w in story.weights.items() if k not in kept})
         story.weights = kept
         story.norm = math.sqrt(sum(w * w for w in kept.values()))
+        story.principals = tuple(kept)[: self.params.principal_names]
         for key in kept:
             self._postings.setdefault(key, set()).add(story_id)
 

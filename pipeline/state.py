@@ -26,7 +26,7 @@ from pipeline.articles import Analysis, article_ref, body, cluster_doc
 from pipeline.classify.rules import load_rules
 from pipeline.cluster import ClusterDoc, ClusterParams, StoryIndex
 from pipeline.dedup import DEFAULT_WINDOW, ExactDeduper, dedup_keys_of
-from pipeline.events import EventIndex, EventParams, features
+from pipeline.events import EventIndex, EventParams, features, speaker
 from pipeline.scoring import Watchlist
 from pipeline.stories import SYNDICATION_THRESHOLD, ArticleRef, StoryBook, StoryView, topic_facts
 from pipeline.textnorm import stable_hash
@@ -131,7 +131,7 @@ class PipelineState:
             vector = self.events.observe(
                 features(item.title, body(item), analysis.actors, self.event_params), item.event_time
             )
-            matches = self.events.matches(vector, item.event_time)
+            matches = self.events.matches(vector, item.event_time, speaker(item.title, self.event_params))
             best = matches[0] if matches and matches[0].similarity >= self.event_params.threshold else None
             assignment = self.stories.assign(cluster_doc(item), best.story_id if best else None)
             story_id = self.resolve(assignment.story_id)

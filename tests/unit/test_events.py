@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.events import DocumentFrequencies, EventIndex, EventParams, features
+from pipeline.events import DocumentFrequencies, EventIndex, EventParams, features, speaker
 from schemas.article import ActorRef
 
 P = EventParams()
@@ -81,3 +81,18 @@ def test_a_centroid_keeps_only_its_heaviest_features() -> None:
     index.add("s", {1: 3.0, 2: 2.0, 3: 1.0}, T0)
     assert index.matches(_vector(3), T0) == [], "the lightest feature was dropped and finds nothing"
     assert [m.story_id for m in index.matches(_vector(1), T0)] == ["s"]
+
+
+def test_a_statement_joins_only_a_story_its_speaker_is_a_principal_of() -> None:
+    assert speaker("Durbin slams House GOP as 'out of control'", P) is not None
+    assert speaker("Sen. Mitt Romney says he won't run again", P) == speaker("Romney calls it quits", P)
+    assert speaker("Floods hit Derna as dams burst", P) is None
+    index = EventIndex(P)
+    romney = features("Romney to retire from the Senate", "Mitt Romney will retire, he said.", [], P)
+    index.add("romney", romney, T0)
+    reaction = features("Trump knocks Romney over retirement", "", [], P)
+    own = features("Romney says he will retire from the Senate", "", [], P)
+    assert [m.story_id for m in index.matches(reaction, T0)] == ["romney"], "similar enough by itself"
+    assert index.matches(reaction, T0, speaker("Trump knocks Romney over retirement", P)) == []
+    said = speaker("Romney says he will retire from the Senate", P)
+    assert [m.story_id for m in index.matches(own, T0, said)] == ["romney"]

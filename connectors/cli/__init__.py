@@ -8,6 +8,7 @@ from connectors.cli import (
     classify,
     contracts,
     demo,
+    evaluate,
     feeds,
     ingest,
     kibana,
@@ -29,6 +30,7 @@ app.add_typer(feeds.app, name="feeds")
 app.command(name="ingest")(ingest.ingest)
 app.command(name="classify")(classify.classify)
 app.add_typer(classify.rules_app, name="rules")
+app.add_typer(evaluate.app, name="eval")
 app.command(name="smoke")(smoke.smoke)
 app.add_typer(pipeline.app, name="pipeline")
 app.command(name="notify")(notify.notify)

@@ -214,6 +214,51 @@ def test_mask_cancels_the_idiom_but_not_a_longer_term_containing_it() -> None:
     assert engine.classify("", "a fire drill, then more drills").topic_ids == ["supply_test"]
 
 
+def test_sentence_mask_cancels_every_hit_of_its_sentence_actors_included() -> None:
+    terms = {
+        "visit": {"en": ["visit~"]},
+        "domestic": {"en": ["senators"]},
+    }
+    near = {"a": ["visit"], "b": ["@person"], "window": 5, "weight": 3}
+    engine = _classifier(_rule(terms=terms, near=[near], threshold=4, groups={"mask_sentence": ["domestic"]}))
+    assert engine.classify("", "Putin visited Minsk.").topic_ids == ["supply_test"]
+    assert engine.classify("", "Putin visited senators.").topics == ()
+    assert engine.classify("", "Putin visited Minsk. He met senators.").topic_ids == ["supply_test"]
+    assert engine.classify("Senators meet", "Putin visited Minsk.").topic_ids == ["supply_test"]
+    (explained,) = engine.explain("", "Putin visited senators.")
+    clause = next(c for c in explained.clauses if c.kind == "mask_sentence")
+    assert [s.text for s in clause.spans] == ["senators"]
+    assert explained.score == 0
+
+
+def test_named_lists_count_only_before_a_capitalised_name_and_cover_it() -> None:
+    terms = {
+        "visit": {"en": ["visit~"]},
+        "titled": {"en": [{"pattern": "President", "case_sensitive": True}]},
+    }
+    near = {"a": ["visit"], "b": ["titled"], "window": 2, "weight": 3}
+    engine = _classifier(_rule(terms=terms, near=[near], threshold=4, groups={"named": ["titled"]}))
+    named = _topic(engine.classify("", "President Cyril Ramaphosa visited Nairobi"), "supply_test")
+    assert named.score == 5
+    assert _titled_spans(named) == ["President Cyril Ramaphosa"]
+    emir = _topic(engine.classify("", "President Tamim bin Hamad al Thani visited Rome"), "supply_test")
+    assert _titled_spans(emir) == ["President Tamim bin Hamad al Thani"]
+    assert engine.classify("", "the President visited the factory").topics == ()
+    assert engine.classify("", "President visited Rome").topics == (), "'visited' is no name"
+
+
+def _titled_spans(match: TopicMatch) -> list[str]:
+    return [s.text for c in match.contributions if c.label == "titled:President" for s in c.spans]
+
+
+def test_ordered_proximity_needs_the_a_hit_first() -> None:
+    terms = {"leader": {"en": ["president"]}, "visit": {"en": [{"pattern": "visit~", "weight": 3}]}}
+    near = {"a": ["@country"], "b": ["leader"], "window": 1, "weight": 2, "ordered": True}
+    engine = _classifier(_rule(terms=terms, near=[near], threshold=5))
+    assert engine.classify("", "the Russian president will visit").topic_ids == ["supply_test"]
+    assert engine.classify("", "the president visited Russia").topics == ()
+
+
 def test_per_language_terms_apply_only_to_their_language() -> None:
     engine = _classifier(_rule(threshold=1))
     assert engine.classify("", "поставки ракет", "ru").topic_ids == ["supply_test"]

@@ -357,6 +357,10 @@ def test_longest_alias_wins_an_overlap(classifier: Classifier) -> None:
         ("President Putin visited Pyongyang on Tuesday.", "actual"),
         ("President Putin visited Pyongyang in May.", "actual"),
         ("Officials reportedly said President Putin plans to visit Pyongyang.", "planned_or_possible"),
+        ("President Putin is weighing a visit to Pyongyang.", "planned_or_possible"),
+        ("The timing of President Putin's visit to Pyongyang remains uncertain.", "planned_or_possible"),
+        ("President Putin would visit Pyongyang if he were invited.", "planned_or_possible"),
+        ("Analysts speculated about a visit by President Putin to Pyongyang.", "planned_or_possible"),
     ],
 )
 def test_modality_from_cues_near_the_trigger(classifier: Classifier, text: str, modality: str) -> None:
@@ -380,6 +384,29 @@ def test_headline_and_lead_outvote_a_later_denial(classifier: Classifier) -> Non
     assert result.modality == "planned_or_possible"
     cue = next(c for c in explanation["cues"] if c["modality"] == "denied")
     assert cue["text"] == "declined to comment"
+
+
+def test_a_sentence_without_a_cue_votes_at_half_weight(classifier: Classifier) -> None:
+    text = (
+        "President Putin may visit Pyongyang next month. He visited Pyongyang in 2000. "
+        "Kim met Putin in Vladivostok in 2019. Kim travelled to Moscow in 2023."
+    )
+    explanation = _topic(classifier.classify("", text), "leader_visit").modality_explanation
+    assert explanation["votes"] == {"planned_or_possible": 2, "actual": 1.5}
+    assert classifier.classify("", text).modality == "planned_or_possible"
+
+
+SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / "000_94c07411850b2005.txt"
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason=f"{SEED} is not on this machine")
+def test_the_seed_story_about_a_possible_meeting_is_planned_or_possible(classifier: Classifier) -> None:
+    """Issue G's seed: Kim 'contemplates the possibility' of arms talks with Putin; its text, no title."""
+    result = classifier.classify("", SEED.read_text(encoding="utf-8"))
+    assert {"arms_transfer", "leader_visit"} <= set(result.topic_ids)
+    assert _topic(result, "arms_transfer").modality == "planned_or_possible"
+    assert _topic(result, "leader_visit").modality == "planned_or_possible"
+    assert {"PRK", "RUS", "person:kim-jong-un", "person:vladimir-putin"} <= set(result.actor_ids)
 
 
 # --- the canonical scenario ---

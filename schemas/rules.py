@@ -80,6 +80,11 @@ class Groups(BaseModel):
 
     `mask`: hits of these lists cancel the other lists' hits they overlap and score nothing, so an idiom
     ('open arms', 'company president') removes one reading without vetoing the whole document.
+    `mask_sentence`: hits of these lists cancel every hit of the rule in their sentence, actors included,
+    and score nothing: a sentence about a domestic meeting or an air strike is no evidence, while the
+    rest of a long article still is.
+    `named`: hits of these lists count only where a capitalised name follows, and then cover it
+    ('President Cyril Ramaphosa'): a leader the gazetteer does not know is still a named leader.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -88,10 +93,13 @@ class Groups(BaseModel):
     any: tuple[str, ...] = ()
     none: tuple[str, ...] = ()
     mask: tuple[str, ...] = ()
+    mask_sentence: tuple[str, ...] = ()
+    named: tuple[str, ...] = ()
 
 
 class Near(BaseModel):
-    """A hit from lists `a` within `window` tokens of a hit from lists `b` (same field) adds `weight`."""
+    """A hit from lists `a` within `window` tokens of a hit from lists `b` (same field) adds `weight`;
+    `ordered`: only where the `a` hit comes first ('Indian prime minister', not 'minister flew to India')."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -100,6 +108,7 @@ class Near(BaseModel):
     window: int = Field(ge=1, le=100)
     weight: float = Field(default=0.0, ge=0)
     required: bool = Field(default=False, description="The rule cannot match unless this clause holds.")
+    ordered: bool = Field(default=False, description="Only an `a` hit before a `b` hit counts.")
 
 
 class Example(BaseModel):
@@ -166,7 +175,9 @@ class Rule(BaseModel):
             for code in per_language:
                 if code != "*" and code not in self.languages:
                     raise ValueError(f"term list {name!r} has language {code!r} not in the rule's languages")
-        referenced = [*self.groups.all, *self.groups.any, *self.groups.none, *self.groups.mask, *self.weights]
+        groups = self.groups
+        referenced = [*groups.all, *groups.any, *groups.none, *groups.mask, *groups.mask_sentence]
+        referenced += [*groups.named, *self.weights]
         for clause in self.near:
             referenced += [*clause.a, *clause.b]
         unknown = sorted(set(referenced) - set(self.terms) - ACTOR_LISTS)

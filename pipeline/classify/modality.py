@@ -6,6 +6,10 @@ plans to visit' is a plan, and a sentence with no cue (plain past tense) is actu
 trigger sentence votes with weight 3 in the title, 2 as the lead sentence and 1 elsewhere; the heaviest
 class wins, ties going by the same precedence. News leads with its main event, so a headline and lead
 saying 'may travel' outweigh a later 'the Kremlin declined to comment' and a background 'visited'.
+A sentence with no cue votes actual at half its weight (`UNCUED`): 'actual' is what a sentence says when it
+says nothing else, which is weaker than a hedge an analyst would read. So an article that hedges its lead
+('contemplates the possibility of arms talks') and its later mentions ('the possible meeting', 'remain
+uncertain') stays planned, though its background recalls a past visit or two.
 'Declined to confirm/comment' counts as denied: the party the event concerns will not confirm it.
 """
 
@@ -18,6 +22,7 @@ from pipeline.classify.text import Tokens
 from schemas.rules import Modality
 
 WINDOW = 12
+UNCUED = 0.5
 # 'May' is usually the month; only the lower-case modal verb is a cue.
 _CASE_SENSITIVE = frozenset({"may"})
 PRECEDENCE = (Modality.DENIED, Modality.PLANNED_OR_POSSIBLE, Modality.REPORTED, Modality.ACTUAL)
@@ -52,6 +57,20 @@ CUES: dict[str, dict[Modality, tuple[str, ...]]] = {
             "would",
             "will",
             "plan~",
+            "possibilit*",
+            "contemplat*",
+            "speculat*",
+            "uncertain",
+            "unclear",
+            "undisclosed",
+            "weighs",
+            "weighing",
+            "mull~",
+            "in talks",
+            "seek~ to",
+            "hope~ to",
+            "if",
+            "unless",
             "expected to",
             "expects to",
             "set to",
@@ -149,9 +168,10 @@ class ModalityDetector:
                     rank = min(rank, cue_ranks[cue.owner])
                     cited[(field_index, cue.first)] = cue
             ranks[key] = rank
-        votes = [0] * len(PRECEDENCE)
+        votes = [0.0] * len(PRECEDENCE)
         for (field_index, sentence), rank in ranks.items():
-            votes[rank] += 3 if fields[field_index].field == "title" else (2 if sentence == 0 else 1)
+            weight = 3 if fields[field_index].field == "title" else (2 if sentence == 0 else 1)
+            votes[rank] += weight * UNCUED if rank == _ACTUAL else weight
         winner = votes.index(max(votes))  # the first of equal votes has precedence
         explanation = {
             "votes": {_VALUES[rank]: v for rank, v in enumerate(votes) if v},
@@ -197,5 +217,6 @@ class DocumentCues:
 
 _RULE = (
     "per trigger sentence: denied > planned_or_possible > reported > actual (no cue); "
-    "votes: title 3, lead sentence 2, others 1; ties by the same precedence"
+    "votes: title 3, lead sentence 2, others 1, halved for a sentence with no cue; "
+    "ties by the same precedence"
 )

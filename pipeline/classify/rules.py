@@ -7,6 +7,9 @@ every `all` list and at least one `any` list hit, no `none` list hits, and every
 A stretch of text is evidence once: a hit inside a longer hit of the same rule (or on the same tokens
 as a heavier one) scores nothing, so "prime minister" is not also a "minister", nor "arms talks" also
 "arms". Such hits still count for groups and proximity clauses.
+
+Before scoring, hits of `named` lists are kept only where a name follows (and extended over it), and a
+hit of a `mask_sentence` list cancels the rule's other hits, actors included, in its sentence.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from pydantic import ValidationError
 
 from pipeline.classify.explain import Contribution, Span, span_of
 from pipeline.classify.match import Hit, Pattern
+from pipeline.classify.names import name_end
 from pipeline.classify.text import Tokens
-from schemas.rules import ACTOR_LISTS, Near, Rule
+from schemas.rules import ACTOR_LISTS, Groups, Near, Rule
 
 
 class Clause(NamedTuple):
@@ -69,6 +73,7 @@ class _Plan:
     any: frozenset[str]
     none: frozenset[str]
     near: tuple[_NearRef, ...]
+    sentence_masks: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,10 @@ class _TermRef:
     """In a `mask` list: cancels overlapping hits, scores nothing."""
     veto: bool
     """In a `none` list: vetoes the rule, scores nothing."""
+    sentence_mask: bool
+    """In a `mask_sentence` list: cancels the rule's hits in its sentence, scores nothing."""
+    named: bool
+    """In a `named` list: a hit counts only with a name after it, and covers the name."""
 
 
 def load_rules(paths: Iterable[Path]) -> list[Rule]:
@@ -119,6 +128,7 @@ class RuleSet:
                 frozenset(rule.groups.any),
                 frozenset(rule.groups.none),
                 tuple(_near_ref(clause) for clause in rule.near),
+                bool(rule.groups.mask_sentence),
             )
             for rule in self.rules
         ]
@@ -126,7 +136,9 @@ class RuleSet:
         """Per language, every term pattern and variant, registered under its term's index."""
         for rule_index, rule in enumerate(self.rules):
             for list_name, per_language in rule.terms.items():
-                mask, veto = list_name in rule.groups.mask, list_name in rule.groups.none
+                groups = rule.groups
+                mask, veto = list_name in groups.mask, list_name in groups.none
+                sentence_mask, named = list_name in groups.mask_sentence, list_name in groups.named
                 default = rule.weights.get(list_name, 1.0)
                 for code, terms in per_language.items():
                     languages = rule.languages if code == "*" else (code,)
@@ -135,7 +147,11 @@ class RuleSet:
                         label = f"{list_name}:{term.pattern}"
                         weight = default if term.weight is None else term.weight
                         addend = f"{weight:g} [{label}]"
-                        self._terms.append(_TermRef(rule_index, list_name, label, weight, addend, mask, veto))
+                        self._terms.append(
+                            _TermRef(
+                                rule_index, list_name, label, weight, addend, mask, veto, sentence_mask, named
+                            )
+                        )
                         for language in languages:
                             patterns = self.patterns.setdefault(language, [])
                             for pattern in (term.pattern, *term.variants):
@@ -177,6 +193,11 @@ class RuleSet:
         rule = self.rules[rule_index]
         groups = rule.groups
         terms = self._terms
+        plan = self._plans[rule_index]
+        owners = _with_names(owners, terms, fields)
+        voided: list[Hit] = []
+        if plan.sentence_masks:
+            owners, actor_hits, voided = _sentence_masked(owners, actor_hits, terms, fields)
         masks = (
             [h for owner, hits in owners.items() if terms[owner].mask for h in hits] if groups.mask else []
         )
@@ -199,7 +220,6 @@ class RuleSet:
             if not ref.veto:
                 scored.append((ref, hits))
         scored, covered = _longest_hits(scored)
-        plan = self._plans[rule_index]
         near = plan.near
         pairs = [_near_pair(n.clause, by_list) for n in near]
         weights = [ref.weight for ref, _ in scored]
@@ -220,15 +240,10 @@ class RuleSet:
         ]
         addends = [ref.addend for ref, _ in scored]
         clauses = _group_clauses(rule, plan, by_list, fields)
-        if masks:
-            clauses.append(
-                Clause("mask", groups.mask, True, "overlapping hits cancelled", _spans(masks, fields))
-            )
-        if covered:
-            lists = tuple(dict.fromkeys(terms[h.owner].list_name for h in covered))
-            clauses.append(
-                Clause("overlap", lists, True, "inside a longer hit: scored once", _spans(covered, fields))
-            )
+        covered_lists = tuple(dict.fromkeys(terms[h.owner].list_name for h in covered))
+        clauses += _cancel_clauses(
+            groups, fields, masks=masks, voided=voided, covered=(covered_lists, covered)
+        )
         for proximity, pair in zip(near, pairs, strict=True):
             spans = _spans(pair, fields) if pair else ()
             clauses.append(Clause("near", proximity.lists, pair is not None, proximity.detail, spans))
@@ -246,6 +261,72 @@ class RuleSet:
             rule.id, rule.category, score, rule.threshold, matched, tuple(contributions),
             tuple(clauses), arithmetic, triggers=triggers,
         )  # fmt: skip
+
+
+def _cancel_clauses(
+    groups: Groups,
+    fields: tuple[Tokens, ...],
+    *,
+    masks: list[Hit],
+    voided: list[Hit],
+    covered: tuple[tuple[str, ...], list[Hit]],
+) -> list[Clause]:
+    """The clauses that explain hits which score nothing: masked, in a masked sentence, or covered."""
+    clauses = []
+    if masks:
+        clauses.append(Clause("mask", groups.mask, True, "overlapping hits cancelled", _spans(masks, fields)))
+    if voided:
+        detail = "every hit in these sentences cancelled"
+        clauses.append(Clause("mask_sentence", groups.mask_sentence, True, detail, _spans(voided, fields)))
+    lists, hits = covered
+    if hits:
+        clauses.append(
+            Clause("overlap", lists, True, "inside a longer hit: scored once", _spans(hits, fields))
+        )
+    return clauses
+
+
+def _with_names(
+    owners: dict[int, list[Hit]], terms: list[_TermRef], fields: tuple[Tokens, ...]
+) -> dict[int, list[Hit]]:
+    """`named` terms' hits that a name follows, each extended over the name; terms left without one drop."""
+    if not any(terms[owner].named for owner in owners):
+        return owners
+    kept: dict[int, list[Hit]] = {}
+    for owner, hits in owners.items():
+        named = hits
+        if terms[owner].named:
+            named = [
+                Hit(owner, field, first, end)
+                for owner, field, first, last in hits
+                if (end := name_end(fields[field], last)) > last
+            ]
+        if named:
+            kept[owner] = named
+    return kept
+
+
+def _sentence_masked(
+    owners: dict[int, list[Hit]],
+    actor_hits: Mapping[str, list[Hit]],
+    terms: list[_TermRef],
+    fields: tuple[Tokens, ...],
+) -> tuple[dict[int, list[Hit]], Mapping[str, list[Hit]], list[Hit]]:
+    """Term and actor hits outside the sentences of `mask_sentence` hits, and those mask hits."""
+    voiding = [h for owner, hits in owners.items() if terms[owner].sentence_mask for h in hits]
+    if not voiding:
+        return owners, actor_hits, []
+    void = {(h.field, fields[h.field].sentences[h.first]) for h in voiding}
+
+    def outside(hits: list[Hit]) -> list[Hit]:
+        return [h for h in hits if (h.field, fields[h.field].sentences[h.first]) not in void]
+
+    kept = {
+        owner: left
+        for owner, hits in owners.items()
+        if not terms[owner].sentence_mask and (left := outside(hits))
+    }
+    return kept, {name: outside(hits) for name, hits in actor_hits.items()}, voiding
 
 
 def _longest_hits(
@@ -317,13 +398,15 @@ def _near_pair(clause: Near, by_list: dict[str, list[Hit]]) -> tuple[Hit, Hit] |
     b_hits = [h for name in clause.b for h in by_list.get(name, ())]
     if not b_hits:
         return None
-    window = clause.window
+    window, ordered = clause.window, clause.ordered
     for name in clause.a:
         for a in by_list.get(name, ()):
             _, field, first, last = a
             for b in b_hits:
                 if b.field == field and (
-                    0 <= b.first - last <= window if b.first >= last else 0 <= first - b.last <= window
+                    b.first - last <= window
+                    if b.first >= last
+                    else not ordered and 0 <= first - b.last <= window
                 ):
                     return a, b
     return None

@@ -214,6 +214,51 @@ def test_mask_cancels_the_idiom_but_not_a_longer_term_containing_it() -> None:
     assert engine.classify("", "a fire drill, then more drills").topic_ids == ["supply_test"]
 
 
+def test_sentence_mask_cancels_every_hit_of_its_sentence_actors_included() -> None:
+    terms = {
+        "visit": {"en": ["visit~"]},
+        "domestic": {"en": ["senators"]},
+    }
+    near = {"a": ["visit"], "b": ["@person"], "window": 5, "weight": 3}
+    engine = _classifier(_rule(terms=terms, near=[near], threshold=4, groups={"mask_sentence": ["domestic"]}))
+    assert engine.classify("", "Putin visited Minsk.").topic_ids == ["supply_test"]
+    assert engine.classify("", "Putin visited senators.").topics == ()
+    assert engine.classify("", "Putin visited Minsk. He met senators.").topic_ids == ["supply_test"]
+    assert engine.classify("Senators meet", "Putin visited Minsk.").topic_ids == ["supply_test"]
+    (explained,) = engine.explain("", "Putin visited senators.")
+    clause = next(c for c in explained.clauses if c.kind == "mask_sentence")
+    assert [s.text for s in clause.spans] == ["senators"]
+    assert explained.score == 0
+
+
+def test_named_lists_count_only_before_a_capitalised_name_and_cover_it() -> None:
+    terms = {
+        "visit": {"en": ["visit~"]},
+        "titled": {"en": [{"pattern": "President", "case_sensitive": True}]},
+    }
+    near = {"a": ["visit"], "b": ["titled"], "window": 2, "weight": 3}
+    engine = _classifier(_rule(terms=terms, near=[near], threshold=4, groups={"named": ["titled"]}))
+    named = _topic(engine.classify("", "President Cyril Ramaphosa visited Nairobi"), "supply_test")
+    assert named.score == 5
+    assert _titled_spans(named) == ["President Cyril Ramaphosa"]
+    emir = _topic(engine.classify("", "President Tamim bin Hamad al Thani visited Rome"), "supply_test")
+    assert _titled_spans(emir) == ["President Tamim bin Hamad al Thani"]
+    assert engine.classify("", "the President visited the factory").topics == ()
+    assert engine.classify("", "President visited Rome").topics == (), "'visited' is no name"
+
+
+def _titled_spans(match: TopicMatch) -> list[str]:
+    return [s.text for c in match.contributions if c.label == "titled:President" for s in c.spans]
+
+
+def test_ordered_proximity_needs_the_a_hit_first() -> None:
+    terms = {"leader": {"en": ["president"]}, "visit": {"en": [{"pattern": "visit~", "weight": 3}]}}
+    near = {"a": ["@country"], "b": ["leader"], "window": 1, "weight": 2, "ordered": True}
+    engine = _classifier(_rule(terms=terms, near=[near], threshold=5))
+    assert engine.classify("", "the Russian president will visit").topic_ids == ["supply_test"]
+    assert engine.classify("", "the president visited Russia").topics == ()
+
+
 def test_per_language_terms_apply_only_to_their_language() -> None:
     engine = _classifier(_rule(threshold=1))
     assert engine.classify("", "поставки ракет", "ru").topic_ids == ["supply_test"]
@@ -312,6 +357,10 @@ def test_longest_alias_wins_an_overlap(classifier: Classifier) -> None:
         ("President Putin visited Pyongyang on Tuesday.", "actual"),
         ("President Putin visited Pyongyang in May.", "actual"),
         ("Officials reportedly said President Putin plans to visit Pyongyang.", "planned_or_possible"),
+        ("President Putin is weighing a visit to Pyongyang.", "planned_or_possible"),
+        ("The timing of President Putin's visit to Pyongyang remains uncertain.", "planned_or_possible"),
+        ("President Putin would visit Pyongyang if he were invited.", "planned_or_possible"),
+        ("Analysts speculated about a visit by President Putin to Pyongyang.", "planned_or_possible"),
     ],
 )
 def test_modality_from_cues_near_the_trigger(classifier: Classifier, text: str, modality: str) -> None:
@@ -335,6 +384,29 @@ def test_headline_and_lead_outvote_a_later_denial(classifier: Classifier) -> Non
     assert result.modality == "planned_or_possible"
     cue = next(c for c in explanation["cues"] if c["modality"] == "denied")
     assert cue["text"] == "declined to comment"
+
+
+def test_a_sentence_without_a_cue_votes_at_half_weight(classifier: Classifier) -> None:
+    text = (
+        "President Putin may visit Pyongyang next month. He visited Pyongyang in 2000. "
+        "Kim met Putin in Vladivostok in 2019. Kim travelled to Moscow in 2023."
+    )
+    explanation = _topic(classifier.classify("", text), "leader_visit").modality_explanation
+    assert explanation["votes"] == {"planned_or_possible": 2, "actual": 1.5}
+    assert classifier.classify("", text).modality == "planned_or_possible"
+
+
+SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / "000_94c07411850b2005.txt"
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason=f"{SEED} is not on this machine")
+def test_the_seed_story_about_a_possible_meeting_is_planned_or_possible(classifier: Classifier) -> None:
+    """Issue G's seed: Kim 'contemplates the possibility' of arms talks with Putin; its text, no title."""
+    result = classifier.classify("", SEED.read_text(encoding="utf-8"))
+    assert {"arms_transfer", "leader_visit"} <= set(result.topic_ids)
+    assert _topic(result, "arms_transfer").modality == "planned_or_possible"
+    assert _topic(result, "leader_visit").modality == "planned_or_possible"
+    assert {"PRK", "RUS", "person:kim-jong-un", "person:vladimir-putin"} <= set(result.actor_ids)
 
 
 # --- the canonical scenario ---

@@ -22,6 +22,8 @@ def test_every_subcommand_has_help() -> None:
         ["smoke"],
         ["classify"],
         ["rules", "test"],
+        ["eval"],
+        ["eval", "topics"],
     ):
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0, (args, result.output)
@@ -86,3 +88,32 @@ def test_classify_reads_json_lines_and_reports_bad_lines() -> None:
     assert first["modality"] == "planned_or_possible"
     assert all("explanation" in t and "score" in t for t in first["topics"])
     assert "line 2: skipped" in result.output
+
+
+def test_eval_topics_scores_a_gold_file_and_lists_errors(tmp_path: Path) -> None:
+    import json
+
+    gold = tmp_path / "gold.jsonl"
+    lines = [
+        {"id": "deal", "text": "Poland signed an arms deal for 96 helicopters.", "topics": ["arms_transfer"]},
+        {"id": "hug", "text": "She ran into her brother's open arms.", "topics": ["arms_transfer"]},
+        {"id": "calm", "text": "The committee published its annual report on Monday.", "topics": []},
+    ]
+    gold.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    result = runner.invoke(app, ["eval", "topics", "--gold", str(gold), "--show-errors", "5"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines() if line.strip()}
+    # gold, found, tp, fp, fn, precision, recall, f1
+    assert rows["arms_transfer"] == ["2", "1", "1", "0", "1", "1.00", "0.50", "0.67"]
+    assert rows["sanctions"] == ["0", "0", "0", "0", "0", "-", "-", "-"]
+    assert "macro-F1 0.67 over 5 topics, 3 articles" in result.output
+    assert "arms_transfer: 1 missed, 0 false alarms" in result.output
+    assert "missed hug: She ran into her brother's open arms." in result.output
+
+
+def test_eval_topics_rejects_a_bad_gold_line(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "a", "text": "x"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["eval", "topics", "--gold", str(gold)])
+    assert result.exit_code == 2
+    assert "line 1: KeyError" in result.output

@@ -84,14 +84,14 @@ def remove(feed_id: str, registry: Path | None = RegistryOpt) -> None:
 @app.command()
 def check(url: str) -> None:
     """Fetch, parse and normalise one feed URL now, without publishing anything."""
-    from connectors.feeds.http import Fetcher, FetchError
+    from connectors.feeds.http import Fetcher, FetchError, FetchPolicy
     from connectors.feeds.normalize import normalize_feed
     from connectors.feeds.parse import FeedParseError, parse_feed
 
     feed = FeedConfig(id="check", url=url, name="check")
     started = time.monotonic()
     try:
-        with Fetcher() as fetcher:
+        with Fetcher(FetchPolicy(allow_networks=IngestSettings().allow_networks)) as fetcher:
             result = fetcher.fetch(url)
         parsed = parse_feed(result.body, result.headers, result.final_url)
     except (FetchError, FeedParseError) as exc:

@@ -25,6 +25,7 @@ import httpcore
 import httpx
 
 from connectors.feeds.egress import CheckedBackend, ForbiddenAddress, IPNetwork, Resolver, system_resolve
+from connectors.feeds.keepalive import HeadWatchingBackend, read_past_head
 
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -231,10 +232,10 @@ def _transport_kind(exc: httpx.HTTPError) -> str:
     return "protocol"
 
 
-class _CheckedTransport(httpx.HTTPTransport):
-    """httpx's transport over :class:`CheckedBackend`; httpx 0.28 has no public hook for the backend."""
+class _Transport(httpx.HTTPTransport):
+    """httpx's transport over a backend of ours; httpx 0.28 has no public hook for httpcore's backend."""
 
-    def __init__(self, backend: CheckedBackend) -> None:
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
         super().__init__()
         self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), network_backend=backend)
 
@@ -259,7 +260,7 @@ class Fetcher:
             headers=headers,
             follow_redirects=False,
             cookies=httpx.Cookies(no_cookies),
-            transport=_CheckedTransport(CheckedBackend(policy.allow_networks, resolve)),
+            transport=_Transport(HeadWatchingBackend(CheckedBackend(policy.allow_networks, resolve))),
         )
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
@@ -364,8 +365,9 @@ class Fetcher:
             )
         etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
         if status == 304:
-            # Reading the empty body lets the connection go back to the pool; closing unread drops it.
-            body = response.read()
+            # Reading the empty body lets the connection go back to the pool; closing unread (by the
+            # caller) drops it, which bytes after the header call for: they would poison the next fetch.
+            body = b"" if read_past_head(response.extensions) else response.read()
             validators = Validators(etag or sent.etag, modified or sent.last_modified)
         else:
             body = self._read_body(url, response, started + self.policy.total_timeout_s)

@@ -36,6 +36,7 @@ class Route:
     delay_s: float = 0.0  # before sending headers
     etag: str | None = None  # if set: sent as ETag, and a matching If-None-Match gets a 304
     last_modified: str | None = None  # same for If-Modified-Since (exact string match)
+    raw: bytes | None = None  # if set: written as is, in one write, instead of a response (misbehaving)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,9 @@ def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, route: Route, request: RecordedRequest) -> None:
             time.sleep(route.delay_s)
+            if route.raw is not None:
+                self.wfile.write(route.raw)
+                return
             not_modified = _not_modified(route, request.headers)
             headers = dict(route.headers)
             if route.etag:

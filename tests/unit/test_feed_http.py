@@ -100,6 +100,17 @@ def test_304s_keep_the_connection_alive(server: FeedServer, fetcher: Fetcher) ->
     assert (server.hits("/feed"), server.connections) == (4, 1)
 
 
+@pytest.mark.parametrize("after", [b"<rss/>", b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged"])
+def test_bytes_after_a_304_do_not_poison_the_next_fetch(
+    server: FeedServer, fetcher: Fetcher, after: bytes
+) -> None:
+    server.route("/feed", Route(body=FEED))
+    server.route("/stale", Route(raw=b"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n" + after))
+    assert fetcher.fetch(server.url("/stale"), Validators(ETAG)).not_modified
+    assert fetcher.fetch(server.url("/feed")).body == FEED
+    assert server.connections == 2  # the 304's connection was dropped, not reused
+
+
 def test_if_modified_since_alone_gets_a_304(server: FeedServer, fetcher: Fetcher) -> None:
     server.route("/feed", Route(body=FEED, last_modified=MODIFIED))
     assert fetcher.fetch(server.url("/feed"), Validators(last_modified=MODIFIED)).not_modified

@@ -10,14 +10,8 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from connectors.feeds.registry import (
-    add_feed,
-    export_opml,
-    import_opml,
-    load_registry,
-    registry_files,
-    remove_feed,
-)
+from connectors.feeds.opml import OpmlError, export_opml, import_opml
+from connectors.feeds.registry import add_feed, load_registry, registry_files, remove_feed
 from schemas.feed import FeedConfig, SourceTier
 from schemas.settings import IngestSettings, StackSettings
 
@@ -112,17 +106,23 @@ def check(url: str) -> None:
 
 @app.command("import-opml")
 def import_opml_cmd(opml: Path, registry: Path | None = RegistryOpt) -> None:
-    """Add every feed of an OPML file to a registry file."""
-    feeds, errors = import_opml(opml.read_bytes())
+    """Add every feed of an OPML file to a registry file (a broken file: the feeds it still holds)."""
+    try:
+        result = import_opml(opml.read_bytes())
+    except OpmlError as exc:
+        typer.echo(f"error: {opml}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if result.damage:
+        typer.echo(f"warning: {opml}: {result.damage}; imported the outlines it still holds", err=True)
     target = _file(registry)
-    for feed in feeds:
+    for feed in result.feeds:
         try:
             add_feed(target, feed)
         except ValueError as exc:
             typer.echo(f"skipped: {exc}", err=True)
-    for e in errors:
+    for e in result.errors:
         typer.echo(f"invalid: {e}", err=True)
-    typer.echo(f"imported {len(feeds)} feeds into {target}")
+    typer.echo(f"imported {len(result.feeds)} feeds into {target}")
 
 
 @app.command("export-opml")

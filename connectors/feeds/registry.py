@@ -6,13 +6,10 @@ invalid entry, which the ingester reports in its health table and metrics.
 
 from __future__ import annotations
 
-import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 from pydantic import ValidationError
@@ -97,54 +94,3 @@ def remove_feed(path: Path, feed_id: str) -> None:
     if len(kept) == len(entries):
         raise KeyError(f"feed {feed_id!r} is not in {path}")
     _write_entries(path, kept)
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "feed"
-
-
-def import_opml(
-    data: bytes, defaults: dict[str, Any] | None = None
-) -> tuple[list[FeedConfig], list[RegistryError]]:
-    """Feeds from an OPML subscription list (``outline`` elements with ``xmlUrl``)."""
-    root = ET.fromstring(data)  # noqa: S314 - expat does not fetch external entities and caps expansion
-    feeds: list[FeedConfig] = []
-    errors: list[RegistryError] = []
-    seen: set[str] = set()
-    for outline in root.iter("outline"):
-        url = outline.get("xmlUrl")
-        if not url:
-            continue
-        name = outline.get("title") or outline.get("text") or urlsplit(url).hostname or url
-        feed_id = slug(name)
-        while feed_id in seen:
-            feed_id = slug(f"{feed_id}-{len(seen)}")
-        entry: dict[str, Any] = {**(defaults or {}), "id": feed_id, "url": url, "name": name}
-        language = (outline.get("language") or "")[:2].lower()
-        if re.fullmatch(r"[a-z]{2}", language):
-            entry["language"] = language
-        try:
-            feeds.append(FeedConfig.model_validate(entry))
-            seen.add(feed_id)
-        except ValidationError as exc:
-            errors.append(RegistryError("opml", feed_id, describe_validation(exc, root="entry")))
-    return feeds, errors
-
-
-def export_opml(feeds: Iterable[FeedConfig], title: str = "Watchfloor feeds") -> bytes:
-    opml = ET.Element("opml", version="2.0")
-    head = ET.SubElement(opml, "head")
-    ET.SubElement(head, "title").text = title
-    body = ET.SubElement(opml, "body")
-    for feed in feeds:
-        ET.SubElement(
-            body,
-            "outline",
-            type="rss",
-            text=feed.name,
-            title=feed.name,
-            xmlUrl=feed.url,
-            language=feed.language,
-        )
-    ET.indent(opml)
-    return ET.tostring(opml, encoding="utf-8", xml_declaration=True)

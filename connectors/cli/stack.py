@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import typer
 
 from connectors.cli.errors import fail
-from connectors.stack.local import LocalStack, ServiceStatus
 from connectors.stack.process import StackError
 from schemas.settings import StackSettings
+
+if TYPE_CHECKING:
+    from connectors.stack.local import LocalStack, ServiceStatus
 
 app = typer.Typer(
     help="Run the local stack: Kafka (KRaft) and Elasticsearch on 127.0.0.1.", no_args_is_help=True
@@ -17,6 +20,10 @@ app = typer.Typer(
 
 
 def _stack() -> LocalStack:
+    # Imported here: the stack's Kafka and Elasticsearch clients take half a second to import, which
+    # every other command (and `watchfloor --help`) would pay.
+    from connectors.stack.local import LocalStack
+
     return LocalStack(StackSettings())
 
 

@@ -48,6 +48,7 @@ bench: setup
 	$(BIN)/python -m bench.smoke
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.notify
+	$(BIN)/python -m bench.cli
 
 clean: stack-down
 	rm -rf .state $(VENV)

@@ -30,7 +30,7 @@ from kafka.admin import KafkaAdminClient
 
 from connectors.demo.server import answer_feed
 from connectors.feeds.digest import ProcessDigester, digest
-from connectors.feeds.http import Fetcher, FetchPolicy
+from connectors.feeds.http import Fetcher
 from connectors.feeds.ingest import Ingester
 from connectors.feeds.publish import ItemPublisher
 from connectors.feeds.statestore import KafkaStateStore
@@ -40,6 +40,7 @@ from schemas.feed import FeedConfig
 from schemas.settings import StackSettings
 from schemas.topics import DEAD_LETTERS, ITEMS, STATE
 from tests.support.feeds import rss
+from tests.support.feedserver import LOOPBACK
 
 
 def _serve(bodies: dict[str, bytes], port_queue: multiprocessing.Queue[int]) -> None:
@@ -109,7 +110,7 @@ def main() -> None:
     items_topic, dead_topic, state_topic = (t.name for t in topics)
     store = KafkaStateStore(stack.kafka_bootstrap, state_topic)
     publisher = ItemPublisher(stack.kafka_bootstrap, items_topic, dead_topic)
-    fetcher = Fetcher(FetchPolicy(per_host_concurrency=args.workers))
+    fetcher = Fetcher(replace(LOOPBACK, per_host_concurrency=args.workers))
     now = datetime.now(UTC)
     clock = [now]
     digester = ProcessDigester(args.processes) if args.processes else digest

@@ -1,9 +1,12 @@
 """Write documents to Elasticsearch from Beam: batched bulk requests, idempotent by ``_id``.
 
-Transient failures (connection errors, 429, 5xx — for the whole request or single items) are retried
-with capped exponential backoff for as long as it takes: a stalled sink holds back the pipeline instead
-of losing documents. Permanent per-document failures (a 4xx such as a mapping conflict) become dead
-letters. Beam has no Elasticsearch IO for Python; this is the DoFn its docs suggest.
+Transient failures (connection errors, 408, 429, 5xx — for the whole request or single items) are
+retried with capped exponential backoff for as long as it takes: a stalled sink holds back the pipeline
+instead of losing documents. Client errors are not transient, and retrying them would stall the job for
+ever: a document's own 4xx (a mapping conflict) makes it a dead letter with the reason. A 4xx for the
+whole request (413 for an oversized body) says nothing about which document caused it, so the batch is
+halved until the error is pinned on single documents, which become dead letters; the rest is written.
+Beam has no Elasticsearch IO for Python; this is the DoFn its docs suggest.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.pvalue import DoOutputsTuple, PCollection
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ApiError, Elasticsearch, SerializationError, TransportError
 
 from schemas.deadletter import DeadLetter
 
@@ -37,7 +40,15 @@ class IndexRequest:
 
 
 def _is_transient(status: int) -> bool:
-    return status == 429 or status >= 500
+    return status in (408, 429) or status >= 500
+
+
+def _request_status(exc: TransportError | ApiError) -> int:
+    """A failed request's HTTP status; a document that cannot be serialised is a client error (400),
+    a connection failure or timeout a transient one (503)."""
+    if isinstance(exc, ApiError):
+        return exc.status_code
+    return 400 if isinstance(exc, SerializationError) else 503
 
 
 class _BulkWriteFn(beam.DoFn):
@@ -84,7 +95,8 @@ class _BulkWriteFn(beam.DoFn):
                 time.sleep(delay)
 
     def _bulk(self, requests: list[IndexRequest]) -> dict[tuple[str, str], tuple[int, str]]:
-        """One bulk request; returns failed items by key. A failed request fails every item, transiently."""
+        """Bulk requests; returns failed items by key. A transient request failure fails every item; a
+        client error is pinned on single documents by halving the batch."""
         assert self._es is not None
         operations: list[dict[str, Any]] = []
         for r in requests:
@@ -92,9 +104,11 @@ class _BulkWriteFn(beam.DoFn):
         try:
             resp = self._es.bulk(operations=operations, refresh=self._refresh)
         except (TransportError, ApiError) as exc:
-            status = getattr(exc, "status_code", None) or 503
-            status = 503 if status < 500 and status != 429 else status
-            return {(r.index, r.doc_id): (status, str(exc)) for r in requests}
+            status = _request_status(exc)
+            if _is_transient(status) or len(requests) == 1:
+                return {(r.index, r.doc_id): (status, f"request rejected: {exc}"[:1000]) for r in requests}
+            half = len(requests) // 2
+            return self._bulk(requests[:half]) | self._bulk(requests[half:])
         failures = {}
         if resp.get("errors"):
             for r, item in zip(requests, resp["items"], strict=True):

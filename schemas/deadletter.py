@@ -36,5 +36,9 @@ class DeadLetter(BaseModel):
 
 
 def describe_validation(exc: ValidationError, root: str = "<root>", limit: int | None = None) -> str:
-    """An operator-readable reason: "field.path: message; …" (`root` names errors of the whole input)."""
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or root}: {e['msg']}" for e in exc.errors()[:limit])
+    """An operator-readable reason: "field.path: message; …" (`root` names errors of the whole input).
+    A validator's own message is shown without the "Value error, " pydantic puts before it."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or root}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()[:limit]
+    )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Versions are part of the contract between the stack and the code that talks to it; see
 # docs/adr/0001-streaming-runner.md for why these.
@@ -85,11 +86,26 @@ class IngestSettings(BaseSettings):
         description="Worker processes for parsing and normalising (feedparser needs CPU); 0 = in-thread.",
     )
     max_body_bytes: int = Field(default=10 * 1024 * 1024, description="Streamed feed body cap (bytes).")
+    allow_networks: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = Field(
+        default=(),
+        description="Comma-separated CIDRs that feeds and their redirects may reach although not public, "
+        "e.g. `127.0.0.0/8,::1` for a local test server; loopback, link-local and private addresses are "
+        "refused otherwise.",
+    )
     metrics_port: int | None = Field(default=None, description="Serve Prometheus metrics on 127.0.0.1:PORT.")
     group_id: str = Field(
         default="watchfloor-ingest", description="Ingest processes sharing this id split feeds."
     )
     items_topic: str = Field(default="watchfloor.items", description="Where items are published.")
+
+    @field_validator("allow_networks", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return (
+            tuple(part.strip() for part in value.split(",") if part.strip())
+            if isinstance(value, str)
+            else value
+        )
 
 
 class PipelineSettings(BaseSettings):

@@ -18,13 +18,35 @@ from connectors.cli import (
     smoke,
     stack,
 )
+from connectors.cli.errors import EXIT_CODES, OneLineErrors
 
 app = typer.Typer(
+    cls=OneLineErrors,
     help="Watchfloor: always-on news monitoring for geopolitical events.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version  # 30 ms: only for --version
+
+        typer.echo(f"watchfloor {version('watchfloor')}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    _version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    pass
+
+
 app.add_typer(stack.app, name="stack")
 app.add_typer(feeds.app, name="feeds")
 app.command(name="ingest")(ingest.ingest)

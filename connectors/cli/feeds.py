@@ -10,14 +10,18 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
+from connectors.cli.errors import Failure, fail
+from connectors.feeds.opml import OpmlError, export_opml, import_opml
 from connectors.feeds.registry import (
+    FeedExists,
+    RegistryError,
+    RegistryFileError,
     add_feed,
-    export_opml,
-    import_opml,
     load_registry,
     registry_files,
     remove_feed,
 )
+from schemas.deadletter import describe_validation
 from schemas.feed import FeedConfig, SourceTier
 from schemas.settings import IngestSettings, StackSettings
 
@@ -39,16 +43,36 @@ def _file(path: Path | None) -> Path:
     return target / "world.yaml" if target.is_dir() else target
 
 
+def _load(path: Path | None) -> tuple[list[FeedConfig], list[RegistryError]]:
+    """The registry's feeds and invalid entries; a registry that is not there is a failure, not empty."""
+    target = _registry(path)
+    if not target.exists():
+        raise Failure(f"{target}: no such registry file or directory")
+    files = registry_files(target)
+    if not files:
+        raise Failure(f"{target}: no registry files (*.yaml) in this directory")
+    return load_registry(files)
+
+
+def _fail_on_invalid(errors: list[RegistryError]) -> None:
+    """Each invalid entry on its own line, then the failure that they make."""
+    for e in errors:
+        typer.echo(f"invalid: {e}", err=True)
+    if errors:
+        raise Failure(
+            f"the registry has {len(errors)} invalid {'entry' if len(errors) == 1 else 'entries'} (above)"
+        )
+
+
 @app.command("list")
 def list_feeds(registry: Path | None = RegistryOpt) -> None:
-    """List registered feeds, and every entry that failed validation."""
-    feeds, errors = load_registry(registry_files(_registry(registry)))
+    """List registered feeds, and every entry that failed validation (then exit 1)."""
+    feeds, errors = _load(registry)
     for f in feeds:
         flag = "" if f.enabled else f"  [disabled: {f.disabled_reason}]"
         typer.echo(f"{f.id:<24} {f.tier.value:<12} {f.language} {f.country or '--'}  {f.url}{flag}")
-    for e in errors:
-        typer.echo(f"invalid: {e}", err=True)
-    typer.echo(f"{len(feeds)} feeds, {len(errors)} invalid entries", err=True)
+    typer.echo(f"{len(feeds)} feeds", err=True)
+    _fail_on_invalid(errors)
 
 
 @app.command()
@@ -67,36 +91,45 @@ def add(
         feed = FeedConfig(
             id=feed_id, url=url, name=name, tier=tier, language=language, country=country, tags=tuple(tag)
         )
+    except ValidationError as exc:
+        raise typer.BadParameter(describe_validation(exc)) from None
+    try:
         add_feed(_file(registry), feed)
-    except (ValidationError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    except (FeedExists, RegistryFileError, OSError) as exc:
+        fail(exc)
     typer.echo(f"added {feed.id}")
 
 
 @app.command()
 def remove(feed_id: str, registry: Path | None = RegistryOpt) -> None:
     """Remove a feed from a registry file."""
-    remove_feed(_file(registry), feed_id)
+    try:
+        remove_feed(_file(registry), feed_id)
+    except KeyError as exc:
+        raise Failure(exc.args[0]) from None
+    except (RegistryFileError, OSError) as exc:
+        fail(exc)
     typer.echo(f"removed {feed_id}")
 
 
 @app.command()
 def check(url: str) -> None:
     """Fetch, parse and normalise one feed URL now, without publishing anything."""
-    from connectors.feeds.http import Fetcher, FetchError
+    from connectors.feeds.http import Fetcher, FetchError, FetchPolicy
     from connectors.feeds.normalize import normalize_feed
     from connectors.feeds.parse import FeedParseError, parse_feed
 
-    feed = FeedConfig(id="check", url=url, name="check")
+    try:
+        feed = FeedConfig(id="check", url=url, name="check")
+    except ValidationError as exc:
+        raise typer.BadParameter(describe_validation(exc), param_hint="'URL'") from None
     started = time.monotonic()
     try:
-        with Fetcher() as fetcher:
+        with Fetcher(FetchPolicy(allow_networks=IngestSettings().allow_networks)) as fetcher:
             result = fetcher.fetch(url)
         parsed = parse_feed(result.body, result.headers, result.final_url)
     except (FetchError, FeedParseError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        fail(exc)
     items, failures = normalize_feed(parsed, feed, datetime.now(UTC))
     took = time.monotonic() - started
     typer.echo(f"HTTP {result.status} {result.final_url} in {took:.2f}s, {len(result.body)} bytes")
@@ -107,33 +140,50 @@ def check(url: str) -> None:
     for item in items[:5]:
         typer.echo(f"  {item.published or '?'}  {item.title[:90]}")
     if not parsed.is_feed:
-        raise typer.Exit(1)
+        raise Failure(f"{result.final_url} is not an RSS or Atom feed")
 
 
 @app.command("import-opml")
 def import_opml_cmd(opml: Path, registry: Path | None = RegistryOpt) -> None:
-    """Add every feed of an OPML file to a registry file."""
-    feeds, errors = import_opml(opml.read_bytes())
+    """Add every feed of an OPML file to a registry file (a broken file: the feeds it still holds)."""
+    try:
+        result = import_opml(opml.read_bytes())
+    except OSError as exc:
+        fail(exc)
+    except OpmlError as exc:
+        fail(exc, str(opml))
+    if result.damage:
+        typer.echo(f"warning: {opml}: {result.damage}; imported the outlines it still holds", err=True)
+    for e in result.errors:
+        typer.echo(f"invalid: {e}", err=True)
     target = _file(registry)
-    for feed in feeds:
+    added = 0
+    for feed in result.feeds:
         try:
             add_feed(target, feed)
-        except ValueError as exc:
+        except FeedExists as exc:
             typer.echo(f"skipped: {exc}", err=True)
-    for e in errors:
-        typer.echo(f"invalid: {e}", err=True)
-    typer.echo(f"imported {len(feeds)} feeds into {target}")
+            continue
+        except (RegistryFileError, OSError) as exc:
+            fail(exc)
+        added += 1
+    skipped = len(result.feeds) - added
+    typer.echo(f"imported {added} feeds into {target}{f', {skipped} already there' if skipped else ''}")
 
 
 @app.command("export-opml")
 def export_opml_cmd(registry: Path | None = RegistryOpt, out: Path | None = typer.Option(None)) -> None:
-    """Write the registry as OPML (stdout by default)."""
-    feeds, _ = load_registry(registry_files(_registry(registry)))
+    """Write the registry as OPML (stdout by default); invalid entries are left out (then exit 1)."""
+    feeds, errors = _load(registry)
     data = export_opml(feeds)
     if out:
-        out.write_bytes(data)
+        try:
+            out.write_bytes(data)
+        except OSError as exc:
+            fail(exc)
     else:
         typer.echo(data.decode())
+    _fail_on_invalid(errors)
 
 
 @app.command()
@@ -142,7 +192,7 @@ def health(registry: Path | None = RegistryOpt, as_json: bool = typer.Option(Fal
     from connectors.feeds.statestore import KafkaStateStore
     from schemas.topics import STATE
 
-    feeds, errors = load_registry(registry_files(_registry(registry)))
+    feeds, errors = _load(registry)
     store = KafkaStateStore(StackSettings().kafka_bootstrap, STATE.name)
     now = datetime.now(UTC)
     rows = []

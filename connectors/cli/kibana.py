@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 from pydantic import SecretStr
 
+from connectors.cli.errors import fail
+
 app = typer.Typer(
     help="Kibana: install Watchfloor's data views, saved searches and dashboard.",
     no_args_is_help=True,
@@ -32,7 +34,6 @@ def setup(
     try:
         installed = setup_kibana(url, api_key, ASSETS)
     except (KibanaError, httpx.HTTPError) as exc:
-        typer.echo(f"kibana setup failed: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        fail(exc, "kibana setup failed")
     for line in installed:
         typer.echo(f"installed {line}")

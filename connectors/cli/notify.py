@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
+import yaml
 
+from connectors.cli.errors import fail
 from schemas.settings import NotifySettings, StackSettings
 
 alerts_app = typer.Typer(help="Alerts: snooze stories or actors.", no_args_is_help=True)
@@ -43,12 +45,14 @@ def notify(
     configure_logging()
     log = logging.getLogger("watchfloor.notify")
     settings = NotifySettings()
+    path = config or settings.config
     try:
-        cfg = load_config(config or settings.config)
+        cfg = load_config(path)
         creds = credentials(cfg)
-    except (OSError, ValueError) as exc:
-        log.error("notifier cannot start: %s", exc)
-        raise typer.Exit(2) from exc
+    except OSError as exc:
+        fail(exc, "notifier cannot start")
+    except (ValueError, yaml.YAMLError) as exc:  # pydantic's ValidationError is a ValueError
+        fail(exc, f"notifier cannot start: {path}")
     metrics = NotifyMetrics()
     port = metrics_port or settings.metrics_port
     if port:

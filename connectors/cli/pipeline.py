@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from connectors.cli.errors import fail
 from schemas.settings import PipelineSettings, StackSettings
 
 app = typer.Typer(help="The streaming Beam job: items → stories, topics, alerts.", no_args_is_help=True)
@@ -43,8 +44,7 @@ def run(
     try:
         prepare(cfg)
     except Exception as exc:
-        log.error("pipeline cannot start: %s", exc)
-        raise typer.Exit(2) from exc
+        fail(exc, "pipeline cannot start")
     pipeline = beam.Pipeline(options=streaming_options(stack, runner, extra))
     build(pipeline, cfg)
     stop = threading.Event()

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from connectors.cli.errors import Failure
 from connectors.cli.notify import alerts_app, parse_duration
 from schemas.settings import StackSettings
 
@@ -114,8 +115,7 @@ def show(
 
     detail = alert_detail(_es(), alert_id)
     if detail is None:
-        typer.echo(f"no alert {alert_id}", err=True)
-        raise typer.Exit(1)
+        raise Failure(f"no alert {alert_id}")
     if as_json:
         _print_json(detail)
         return

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import NoReturn
+from typing import TYPE_CHECKING
 
 import typer
 
-from connectors.stack.local import LocalStack, ServiceStatus
+from connectors.cli.errors import fail
 from connectors.stack.process import StackError
 from schemas.settings import StackSettings
+
+if TYPE_CHECKING:
+    from connectors.stack.local import LocalStack, ServiceStatus
 
 app = typer.Typer(
     help="Run the local stack: Kafka (KRaft) and Elasticsearch on 127.0.0.1.", no_args_is_help=True
@@ -17,6 +20,10 @@ app = typer.Typer(
 
 
 def _stack() -> LocalStack:
+    # Imported here: the stack's Kafka and Elasticsearch clients take half a second to import, which
+    # every other command (and `watchfloor --help`) would pay.
+    from connectors.stack.local import LocalStack
+
     return LocalStack(StackSettings())
 
 
@@ -26,11 +33,6 @@ def _print(statuses: list[ServiceStatus]) -> None:
         typer.echo(f"{s.name:<14} {mark:<8} pid={s.pid or '-':<8} {s.endpoint:<24} {s.detail}")
 
 
-def _fail(exc: StackError) -> NoReturn:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(1)
-
-
 @app.command()
 def fetch() -> None:
     """Stage every artifact (Kafka jars, Elasticsearch, the Prism runner); needs only package registries."""
@@ -38,7 +40,7 @@ def fetch() -> None:
         for path in _stack().fetch():
             typer.echo(f"staged {path}")
     except StackError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @app.command()
@@ -48,7 +50,7 @@ def up() -> None:
     try:
         statuses = _stack().up()
     except StackError as exc:
-        _fail(exc)
+        fail(exc)
     _print(statuses)
     typer.echo(f"stack up in {time.monotonic() - started:.1f}s")
 
@@ -78,4 +80,4 @@ def logs(
     try:
         typer.echo(_stack().logs(service, lines))
     except StackError as exc:
-        _fail(exc)
+        fail(exc)

@@ -161,6 +161,8 @@ class Demo:
             self._spawn("pipeline", ["pipeline", "run"], env)
             self._spawn("notify", ["notify", "--config", str(REPO / "deploy" / "demo" / "notify.yaml")], env)
             registry = str(self._registry())
+            if self.replay is not None:  # it serves on 127.0.0.1, which ingest refuses unless allowed
+                env["WATCHFLOOR_INGEST_ALLOW_NETWORKS"] = "127.0.0.1"
             self._spawn(
                 "ingest", ["ingest", "--registry", registry, "--metrics-port", str(self.metrics_port)], env
             )

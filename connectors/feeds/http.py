@@ -1,10 +1,11 @@
 """Fetch one feed over HTTP, politely and safely against hostile or broken servers.
 
 Polite: conditional GETs, an identifying User-Agent, a cap on concurrent requests per host.
-Safe: only http(s), on every redirect hop too; a total deadline that slow-drip servers cannot stretch;
-caps on the raw and the decompressed body size, enforced while streaming so a huge body or a gzip bomb
-never sits in memory. httpx neither follows redirects nor decodes content here: both are done below,
-where the rules above can be applied to every hop and every byte.
+Safe: only http(s), on every redirect hop too; only public addresses unless allowed (``egress``), checked
+on every connection; a total deadline that slow-drip servers cannot stretch; caps on the raw and the
+decompressed body size, enforced while streaming so a huge body or a gzip bomb never sits in memory.
+httpx neither follows redirects nor decodes content here: both are done below, where the rules above
+can be applied to every hop and every byte.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from email.utils import parsedate_to_datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import MappingProxyType, TracebackType
 
+import httpcore
 import httpx
+
+from connectors.feeds.egress import CheckedBackend, ForbiddenAddress, IPNetwork, Resolver, system_resolve
+from connectors.feeds.keepalive import HeadWatchingBackend, read_past_head
 
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -37,6 +42,8 @@ class FetchPolicy:
     max_body_bytes: int = 10 * 1024 * 1024  # raw and decompressed cap
     max_redirects: int = 5
     per_host_concurrency: int = 2
+    # Non-public networks feeds may still reach (a local test server, an intranet publisher).
+    allow_networks: tuple[IPNetwork, ...] = ()
     user_agent: str = (
         "Watchfloor/0.1 (+https://github.com/watchfloor/watchfloor; news monitoring; polite polling)"
     )
@@ -72,8 +79,8 @@ class FetchResult:
 class FetchError(Exception):
     """Any failed fetch, classified by ``kind`` so the scheduler can decide what to do without parsing text.
 
-    Kinds: invalid_url, unsupported_scheme, connect, timeout, tls, too_large, decompression,
-    too_many_redirects, redirect_loop, http_status, protocol.
+    Kinds: invalid_url, unsupported_scheme, forbidden_address, connect, timeout, tls, too_large,
+    decompression, too_many_redirects, redirect_loop, http_status, protocol.
     """
 
     def __init__(
@@ -225,20 +232,35 @@ def _transport_kind(exc: httpx.HTTPError) -> str:
     return "protocol"
 
 
-class Fetcher:
-    """Fetches feeds with one pooled HTTP/1.1 client; safe to share between threads."""
+class _Transport(httpx.HTTPTransport):
+    """httpx's transport over a backend of ours; httpx 0.28 has no public hook for httpcore's backend."""
 
-    def __init__(self, policy: FetchPolicy = FetchPolicy()) -> None:
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        super().__init__()
+        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), network_backend=backend)
+
+
+class Fetcher:
+    """Fetches feeds with one pooled HTTP/1.1 client; safe to share between threads.
+
+    ``resolve`` turns host names into addresses (the system resolver; tests map names of their own).
+    """
+
+    def __init__(self, policy: FetchPolicy = FetchPolicy(), *, resolve: Resolver = system_resolve) -> None:
         limits = (policy.per_host_concurrency, policy.max_body_bytes, policy.max_redirects + 1)
         if min(limits) < 1 or not policy.user_agent.isascii():
             raise ValueError(f"invalid fetch policy: {policy}")
         self.policy = policy
-        # No cookie jar: every fetch is stateless, like the redirect-loop check assumes.
+        # No cookie jar: every fetch is stateless, like the redirect-loop check assumes. No proxy from the
+        # environment either (a custom transport disables them): a proxy would resolve hosts unchecked.
         no_cookies = CookieJar(DefaultCookiePolicy(allowed_domains=[]))
         # The constant request headers live on the client: merged once there, not built for every fetch.
         headers = {"User-Agent": policy.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
         self._client = httpx.Client(
-            headers=headers, follow_redirects=False, http2=False, cookies=httpx.Cookies(no_cookies)
+            headers=headers,
+            follow_redirects=False,
+            cookies=httpx.Cookies(no_cookies),
+            transport=_Transport(HeadWatchingBackend(CheckedBackend(policy.allow_networks, resolve))),
         )
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
@@ -313,6 +335,8 @@ class Fetcher:
         request = self._client.build_request("GET", target, headers=headers, timeout=timeout)
         try:
             return self._client.send(request, stream=True)
+        except ForbiddenAddress as exc:
+            raise FetchError("forbidden_address", f"refused: {exc}", url) from None
         except httpx.HTTPError as exc:
             raise FetchError(_transport_kind(exc), _describe(exc), url) from None
 
@@ -341,8 +365,9 @@ class Fetcher:
             )
         etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
         if status == 304:
-            # Reading the empty body lets the connection go back to the pool; closing unread drops it.
-            body = response.read()
+            # Reading the empty body lets the connection go back to the pool; closing unread (by the
+            # caller) drops it, which bytes after the header call for: they would poison the next fetch.
+            body = b"" if read_past_head(response.extensions) else response.read()
             validators = Validators(etag or sent.etag, modified or sent.last_modified)
         else:
             body = self._read_body(url, response, started + self.policy.total_timeout_s)

@@ -34,7 +34,9 @@ def run_ingest(
     publisher = ItemPublisher(stack.kafka_bootstrap, settings.items_topic, DEAD_LETTERS.name)
     fetcher = Fetcher(
         FetchPolicy(
-            per_host_concurrency=settings.per_host_concurrency, max_body_bytes=settings.max_body_bytes
+            per_host_concurrency=settings.per_host_concurrency,
+            max_body_bytes=settings.max_body_bytes,
+            allow_networks=settings.allow_networks,
         )
     )
     digester = ProcessDigester(settings.parse_processes) if settings.parse_processes else None

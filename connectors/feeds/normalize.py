@@ -16,8 +16,9 @@ from functools import cache, lru_cache
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any, Literal, NamedTuple
-from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
+import idna
 from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
 
 from connectors.feeds.parse import ParsedFeed, language_code, one_line
@@ -44,7 +45,8 @@ _TRACKING_PARAMS = frozenset(
         "at_campaign", "at_custom1", "at_custom2", "at_custom3", "at_custom4", "at_format", "at_link",
         "at_link_id", "at_link_origin", "at_link_type", "at_ptr", "traffic_source", "emc", "cmpid", "ito",
         "ocid", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "ref_src", "ref_url",
-        "smid", "s_cid", "wt.mc_id", "oly_anon_id", "oly_enc_id", "vero_id", "rb_clickid",
+        "smid", "s_cid", "wt.mc_id", "oly_anon_id", "oly_enc_id", "vero_id", "rb_clickid", "srsltid",
+        "__twitter_impression",
     }
 )  # fmt: skip
 _VOLATILE_PARAMS = frozenset(
@@ -78,22 +80,61 @@ class NormalizeError(ValueError):
 
 @lru_cache(maxsize=8192)  # a poll asks for the same link several times (ids, dedup, domain)
 def canonical_url(url: str | None) -> str | None:
-    """The link as an identity: http(s) only, lower-case scheme/host, no default port, userinfo,
-    fragment or tracking parameters; other parameters keep their order and exact spelling."""
+    """The link as an identity, so that spellings of one address give one id (RFC 3986 section 6):
+    http(s) only, lower-case scheme and host, an IDN host in punycode, no default port, userinfo,
+    fragment or tracking parameters, no dot segments, and one percent-encoding (unreserved characters
+    decoded, other escapes in upper case, non-ASCII characters encoded); other parameters keep their
+    order and spelling."""
     if not url:
         return None
     try:
         parts = urlsplit(url.strip())
         scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
-    except ValueError:
+        if host and not host.isascii():
+            host = idna.encode(host, uts46=True).decode("ascii")
+    except (ValueError, idna.IDNAError):
         return None
     if scheme not in ("http", "https") or not host:
         return None
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != {"http": 80, "https": 443}[scheme]:
         netloc = f"{netloc}:{port}"
-    query = "&".join(p for p in parts.query.split("&") if p and not _is_tracking(p.split("=", 1)[0]))
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    path = _without_dot_segments(_one_encoding(parts.path or "/"))
+    query = "&".join(
+        p for p in _one_encoding(parts.query).split("&") if p and not _is_tracking(p.split("=", 1)[0])
+    )
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# Everything printable in ASCII but what RFC 3986 forbids in a URL: existing escapes stay as they are.
+_KEEP_AS_TYPED = "!#$%&'()*+,/:;=?@[]~"
+
+
+def _one_encoding(component: str) -> str:
+    """``%7e`` and ``~``, ``%c3%a9``, ``%C3%A9`` and ``é``: each pair is one address, spelt one way."""
+
+    def normal(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else match.group(0).upper()
+
+    return _ESCAPE.sub(normal, quote(component, safe=_KEEP_AS_TYPED))
+
+
+def _without_dot_segments(path: str) -> str:
+    """RFC 3986 5.2.4 for an absolute path: ``/./a/../b/`` is ``/b/``; never above the root."""
+    segments = path.split("/")[1:]
+    kept: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    if segments and segments[-1] in (".", ".."):
+        kept.append("")
+    return "/" + "/".join(kept)
 
 
 def _is_tracking(name: str) -> bool:

@@ -6,17 +6,15 @@ invalid entry, which the ingester reports in its health table and metrics.
 
 from __future__ import annotations
 
-import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 from pydantic import ValidationError
 
+from connectors.reasons import describe
 from schemas.deadletter import describe_validation
 from schemas.feed import FeedConfig
 
@@ -24,11 +22,34 @@ from schemas.feed import FeedConfig
 @dataclass(frozen=True)
 class RegistryError:
     source: str
-    feed_id: str | None
+    feed_id: str | None  # None: the whole file, or an entry without an id
     message: str
 
     def __str__(self) -> str:
-        return f"{self.source}: feed {self.feed_id or '?'}: {self.message}"
+        feed = f"feed {self.feed_id}: " if self.feed_id else ""
+        return f"{self.source}: {feed}{self.message}"
+
+
+class RegistryFileError(ValueError):
+    """A file that cannot be read as a registry: missing, unreadable, not YAML, or without a feeds list."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.problem = problem
+
+
+def read_entries(path: Path) -> list[Any]:
+    """One registry file's entries, not yet validated."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise RegistryFileError(path, exc.strerror or str(exc)) from exc
+    except yaml.YAMLError as exc:
+        raise RegistryFileError(path, describe(exc)) from exc
+    entries = doc.get("feeds", []) if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise RegistryFileError(path, "expected a mapping with a 'feeds' list")
+    return entries
 
 
 def load_registry(paths: Iterable[Path]) -> tuple[list[FeedConfig], list[RegistryError]]:
@@ -36,13 +57,9 @@ def load_registry(paths: Iterable[Path]) -> tuple[list[FeedConfig], list[Registr
     errors: list[RegistryError] = []
     for path in sorted(paths):
         try:
-            doc = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            errors.append(RegistryError(str(path), None, f"unreadable: {exc}"))
-            continue
-        entries = doc.get("feeds", []) if isinstance(doc, dict) else None
-        if not isinstance(entries, list):
-            errors.append(RegistryError(str(path), None, "expected a mapping with a 'feeds' list"))
+            entries = read_entries(path)
+        except RegistryFileError as exc:
+            errors.append(RegistryError(str(path), None, exc.problem))
             continue
         for n, entry in enumerate(entries):
             where = f"{path}[{n}]"
@@ -64,12 +81,12 @@ def registry_files(target: Path) -> list[Path]:
     return sorted(target.glob("*.yaml")) if target.is_dir() else [target]
 
 
-def _read_entries(path: Path) -> list[dict[str, Any]]:
-    doc = yaml.safe_load(path.read_text()) if path.exists() else None
-    return list((doc or {}).get("feeds", []))
+def _read_entries(path: Path) -> list[Any]:
+    """A file to add feeds to may not exist yet."""
+    return read_entries(path) if path.exists() else []
 
 
-def _write_entries(path: Path, entries: list[dict[str, Any]]) -> None:
+def _write_entries(path: Path, entries: list[Any]) -> None:
     path.write_text(yaml.safe_dump({"feeds": entries}, sort_keys=False, allow_unicode=True, width=100))
 
 
@@ -84,67 +101,20 @@ def _as_entry(feed: FeedConfig) -> dict[str, Any]:
     }
 
 
+class FeedExists(ValueError):
+    """The registry file already has a feed with this id."""
+
+
 def add_feed(path: Path, feed: FeedConfig) -> None:
     entries = _read_entries(path)
-    if any(e.get("id") == feed.id for e in entries):
-        raise ValueError(f"feed {feed.id!r} is already in {path}")
+    if any(isinstance(e, dict) and e.get("id") == feed.id for e in entries):
+        raise FeedExists(f"feed {feed.id!r} is already in {path}")
     _write_entries(path, [*entries, _as_entry(feed)])
 
 
 def remove_feed(path: Path, feed_id: str) -> None:
     entries = _read_entries(path)
-    kept = [e for e in entries if e.get("id") != feed_id]
+    kept = [e for e in entries if not (isinstance(e, dict) and e.get("id") == feed_id)]
     if len(kept) == len(entries):
         raise KeyError(f"feed {feed_id!r} is not in {path}")
     _write_entries(path, kept)
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "feed"
-
-
-def import_opml(
-    data: bytes, defaults: dict[str, Any] | None = None
-) -> tuple[list[FeedConfig], list[RegistryError]]:
-    """Feeds from an OPML subscription list (``outline`` elements with ``xmlUrl``)."""
-    root = ET.fromstring(data)  # noqa: S314 - expat does not fetch external entities and caps expansion
-    feeds: list[FeedConfig] = []
-    errors: list[RegistryError] = []
-    seen: set[str] = set()
-    for outline in root.iter("outline"):
-        url = outline.get("xmlUrl")
-        if not url:
-            continue
-        name = outline.get("title") or outline.get("text") or urlsplit(url).hostname or url
-        feed_id = slug(name)
-        while feed_id in seen:
-            feed_id = slug(f"{feed_id}-{len(seen)}")
-        entry: dict[str, Any] = {**(defaults or {}), "id": feed_id, "url": url, "name": name}
-        language = (outline.get("language") or "")[:2].lower()
-        if re.fullmatch(r"[a-z]{2}", language):
-            entry["language"] = language
-        try:
-            feeds.append(FeedConfig.model_validate(entry))
-            seen.add(feed_id)
-        except ValidationError as exc:
-            errors.append(RegistryError("opml", feed_id, describe_validation(exc, root="entry")))
-    return feeds, errors
-
-
-def export_opml(feeds: Iterable[FeedConfig], title: str = "Watchfloor feeds") -> bytes:
-    opml = ET.Element("opml", version="2.0")
-    head = ET.SubElement(opml, "head")
-    ET.SubElement(head, "title").text = title
-    body = ET.SubElement(opml, "body")
-    for feed in feeds:
-        ET.SubElement(
-            body,
-            "outline",
-            type="rss",
-            text=feed.name,
-            title=feed.name,
-            xmlUrl=feed.url,
-            language=feed.language,
-        )
-    ET.indent(opml)
-    return ET.tostring(opml, encoding="utf-8", xml_declaration=True)

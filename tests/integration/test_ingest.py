@@ -20,7 +20,7 @@ from connectors.stack.local import LocalStack
 from connectors.stack.process import free_port
 from schemas.topics import ITEMS
 from tests.support.feeds import rss
-from tests.support.feedserver import FeedServer, Route
+from tests.support.feedserver import LOOPBACK_ENV, FeedServer, Route
 
 REPO = Path(__file__).resolve().parents[2]
 WATCHFLOOR = [sys.executable, "-m", "connectors"]
@@ -64,7 +64,11 @@ def _published(bootstrap: str, feed_ids: set[str]) -> dict[str, set[str]]:
 
 
 def _ingest(tmp_path: Path, *args: str, group: str = "", log_name: str = "") -> subprocess.Popen[bytes]:
-    env = {**os.environ, "WATCHFLOOR_INGEST_GROUP_ID": group or f"wf-test-{uuid.uuid4().hex[:6]}"}
+    env = {
+        **os.environ,
+        **LOOPBACK_ENV,
+        "WATCHFLOOR_INGEST_GROUP_ID": group or f"wf-test-{uuid.uuid4().hex[:6]}",
+    }
     log = (tmp_path / (log_name or f"ingest-{time.monotonic_ns()}.log")).open("wb")
     return subprocess.Popen(
         [*WATCHFLOOR, "ingest", "--registry", str(tmp_path / "registry.yaml"), *args],

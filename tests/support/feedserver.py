@@ -3,6 +3,9 @@
 HTTP/1.1 with keep-alive: fixed bodies carry a Content-Length, callable bodies are streamed chunked
 (unless the route sets its own Content-Length, to let a test lie about it). Clients that hang up
 mid-response are normal here (that is what size and time caps do) and are ignored quietly.
+
+The server listens on loopback, which fetchers refuse by default: tests allow it with ``LOOPBACK`` (a
+``FetchPolicy``) or ``LOOPBACK_ENV`` (for a ``watchfloor ingest`` process).
 """
 
 from __future__ import annotations
@@ -13,7 +16,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import ip_network
 from types import TracebackType
+
+from connectors.feeds.http import FetchPolicy
+
+LOOPBACK_NETWORK = ip_network("127.0.0.0/8")
+LOOPBACK = FetchPolicy(allow_networks=(LOOPBACK_NETWORK,))
+LOOPBACK_ENV = {"WATCHFLOOR_INGEST_ALLOW_NETWORKS": str(LOOPBACK_NETWORK)}
 
 
 @dataclass
@@ -26,6 +36,7 @@ class Route:
     delay_s: float = 0.0  # before sending headers
     etag: str | None = None  # if set: sent as ETag, and a matching If-None-Match gets a 304
     last_modified: str | None = None  # same for If-Modified-Since (exact string match)
+    raw: bytes | None = None  # if set: written as is, in one write, instead of a response (misbehaving)
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,9 @@ def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, route: Route, request: RecordedRequest) -> None:
             time.sleep(route.delay_s)
+            if route.raw is not None:
+                self.wfile.write(route.raw)
+                return
             not_modified = _not_modified(route, request.headers)
             headers = dict(route.headers)
             if route.etag:

@@ -24,6 +24,7 @@ from connectors.feeds.normalize import content_hash, make_item_id
 from schemas.feed import SourceTier
 from schemas.item import FeedItem, ItemSource
 from schemas.settings import StackSettings
+from tests.support.feedserver import LOOPBACK_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 WATCHFLOOR = [sys.executable, "-m", "connectors"]
@@ -73,6 +74,7 @@ class JobEnv:
             "WATCHFLOOR_PIPELINE_GROUP_ID": self.group,
             "WATCHFLOOR_INGEST_ITEMS_TOPIC": self.items_topic,
             "WATCHFLOOR_INGEST_GROUP_ID": f"wf-ingest-{self.run}",
+            **LOOPBACK_ENV,  # the feeds it ingests are on a local FeedServer
         }
 
     def start_pipeline(self, log: Path) -> subprocess.Popen[bytes]:

@@ -4,6 +4,8 @@ from typing import Any
 
 import apache_beam as beam
 import pytest
+from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
+from elasticsearch import ApiError, SerializationError
 
 from connectors import es_sink
 from connectors.es_sink import IndexRequest, _BulkWriteFn
@@ -38,7 +40,7 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(es_sink.time, "sleep", lambda _: None)
 
 
-def _fn(client: ScriptedClient) -> _BulkWriteFn:
+def _fn(client: object) -> _BulkWriteFn:
     fn = _BulkWriteFn("http://unused", refresh=None, max_backoff_s=1)
     fn._es = client  # type: ignore[assignment]
     return fn
@@ -70,3 +72,70 @@ def test_whole_request_failure_is_retried() -> None:
     written, _dead = _run(_fn(client), [IndexRequest("i", "a", {})])
     assert [r.doc_id for r in written] == ["a"]
     assert len(client.calls) == 2
+
+
+def _api_error(status: int, message: str) -> ApiError:
+    meta = ApiResponseMeta(
+        status=status,
+        http_version="1.1",
+        headers=HttpHeaders(),
+        duration=0.0,
+        node=NodeConfig("http", "es", 9200),
+    )
+    return ApiError(message, meta=meta, body="")
+
+
+class SizeLimitedClient:
+    """Refuses a whole request with a 413 when its body holds a huge document or more than ``max_docs``."""
+
+    def __init__(self, max_docs: int = 100, max_calls: int = 50) -> None:
+        self.max_docs = max_docs
+        self.max_calls = max_calls  # a client error retried for ever would otherwise hang the test
+        self.calls: list[list[str]] = []
+
+    def bulk(self, operations: list[dict[str, Any]], refresh: Any = None) -> dict[str, Any]:
+        ids = [op["index"]["_id"] for op in operations[::2]]
+        self.calls.append(ids)
+        assert len(self.calls) <= self.max_calls, "a request-level client error was retried"
+        if len(ids) > self.max_docs or any(source.get("huge") for source in operations[1::2]):
+            raise _api_error(413, "Request Entity Too Large")
+        return {"errors": False, "items": [{"index": {"status": 201}} for _ in ids]}
+
+
+def test_an_oversized_document_is_dead_lettered_and_the_rest_written() -> None:
+    batch = [IndexRequest("i", f"d{n}", {"huge": n == 2}, tag=n) for n in range(5)]
+    written, dead = _run(_fn(SizeLimitedClient()), batch)
+    assert sorted(r.doc_id for r in written) == ["d0", "d1", "d3", "d4"]
+    assert [(d.origin, d.tag) for d in dead] == [("i/d2", 2)]
+    assert dead[0].reason.startswith("413: request rejected: ApiError(413, 'Request Entity Too Large')")
+
+
+def test_a_batch_too_large_as_a_whole_is_written_in_halves() -> None:
+    client = SizeLimitedClient(max_docs=2)
+    written, dead = _run(_fn(client), [IndexRequest("i", f"d{n}", {}) for n in range(5)])
+    assert sorted(r.doc_id for r in written) == [f"d{n}" for n in range(5)]
+    assert dead == []
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+def test_a_request_level_client_error_on_one_document_is_a_dead_letter(status: int) -> None:
+    client = ScriptedClient([_api_error(status, "rejected")])
+    written, dead = _run(_fn(client), [IndexRequest("i", "a", {})])
+    assert written == []
+    assert [d.reason.split(":")[0] for d in dead] == [str(status)]
+    assert len(client.calls) == 1
+
+
+@pytest.mark.parametrize("status", [408, 429, 503])
+def test_a_request_level_transient_error_is_retried(status: int) -> None:
+    client = ScriptedClient([_api_error(status, "busy"), [201]])
+    written, dead = _run(_fn(client), [IndexRequest("i", "a", {})])
+    assert [r.doc_id for r in written] == ["a"]
+    assert dead == []
+
+
+def test_a_document_that_cannot_be_serialised_is_a_dead_letter() -> None:
+    client = ScriptedClient([SerializationError("cannot serialise"), [201]])
+    written, dead = _run(_fn(client), [IndexRequest("i", "a", {})])
+    assert written == []
+    assert dead[0].reason.startswith("400: request rejected: cannot serialise")

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import socket
+import ssl
 import threading
 import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from email.utils import formatdate
+from ipaddress import ip_address, ip_network
 
 import pytest
 
+from connectors.feeds.egress import IPAddress, Resolver
 from connectors.feeds.http import Fetcher, FetchError, FetchPolicy, FetchResult, Validators
-from tests.support.feedserver import FeedServer, Route
+from tests.support.feedserver import LOOPBACK, FeedServer, Route
 
 MiB = 1024 * 1024
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>' * 50
@@ -31,7 +36,7 @@ def server() -> Iterator[FeedServer]:
 
 @pytest.fixture
 def fetcher() -> Iterator[Fetcher]:
-    with Fetcher() as default_fetcher:
+    with Fetcher(LOOPBACK) as default_fetcher:
         yield default_fetcher
 
 
@@ -93,6 +98,17 @@ def test_304s_keep_the_connection_alive(server: FeedServer, fetcher: Fetcher) ->
     for _ in range(3):
         assert fetcher.fetch(server.url("/feed"), first.validators).not_modified
     assert (server.hits("/feed"), server.connections) == (4, 1)
+
+
+@pytest.mark.parametrize("after", [b"<rss/>", b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged"])
+def test_bytes_after_a_304_do_not_poison_the_next_fetch(
+    server: FeedServer, fetcher: Fetcher, after: bytes
+) -> None:
+    server.route("/feed", Route(body=FEED))
+    server.route("/stale", Route(raw=b"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n" + after))
+    assert fetcher.fetch(server.url("/stale"), Validators(ETAG)).not_modified
+    assert fetcher.fetch(server.url("/feed")).body == FEED
+    assert server.connections == 2  # the 304's connection was dropped, not reused
 
 
 def test_if_modified_since_alone_gets_a_304(server: FeedServer, fetcher: Fetcher) -> None:
@@ -202,7 +218,7 @@ def test_huge_streamed_body_is_cut_without_reading_it_all(server: FeedServer, fe
 def test_declared_length_over_the_cap_is_refused_before_reading(server: FeedServer) -> None:
     lie = {"Content-Length": str(10**9)}
     server.route("/big", Route(body=lambda: iter([b"x" * 100]), headers=lie))
-    with Fetcher(FetchPolicy(max_body_bytes=1000)) as fetcher:
+    with Fetcher(replace(LOOPBACK, max_body_bytes=1000)) as fetcher:
         error = fetch_error(fetcher, server.url("/big"))
     assert error.kind == "too_large"
     assert str(error) == "Content-Length 1000000000 exceeds 1000 bytes"
@@ -219,7 +235,7 @@ def test_slow_drip_is_cut_at_the_total_deadline(server: FeedServer) -> None:
 
     server.route("/drip", Route(body=drip))
     started = time.monotonic()
-    with Fetcher(FetchPolicy(total_timeout_s=1, read_timeout_s=5)) as fetcher:
+    with Fetcher(replace(LOOPBACK, total_timeout_s=1, read_timeout_s=5)) as fetcher:
         error = fetch_error(fetcher, server.url("/drip"))
     assert error.kind == "timeout"
     assert time.monotonic() - started < 5  # the drip alone would take 20 s
@@ -227,7 +243,7 @@ def test_slow_drip_is_cut_at_the_total_deadline(server: FeedServer) -> None:
 
 def test_silent_server_hits_the_read_timeout(server: FeedServer) -> None:
     server.route("/slow", Route(body=FEED, delay_s=2))
-    with Fetcher(FetchPolicy(read_timeout_s=0.3)) as fetcher:
+    with Fetcher(replace(LOOPBACK, read_timeout_s=0.3)) as fetcher:
         error = fetch_error(fetcher, server.url("/slow"))
     assert error.kind == "timeout"
 
@@ -271,9 +287,9 @@ def test_redirect_limit(server: FeedServer) -> None:
     for n in range(3):
         server.route(f"/r{n}", redirect(307, f"/r{n + 1}"))
     server.route("/r3", Route(body=FEED))
-    with Fetcher(FetchPolicy(max_redirects=3)) as fetcher:
+    with Fetcher(replace(LOOPBACK, max_redirects=3)) as fetcher:
         assert fetcher.fetch(server.url("/r0")).body == FEED
-    with Fetcher(FetchPolicy(max_redirects=2)) as fetcher:
+    with Fetcher(replace(LOOPBACK, max_redirects=2)) as fetcher:
         error = fetch_error(fetcher, server.url("/r0"))
     assert error.kind == "too_many_redirects"
     assert server.hits("/r3") == 1  # only the first fetch got there
@@ -404,7 +420,7 @@ def test_no_freshness_headers_means_none(server: FeedServer, fetcher: Fetcher) -
 
 def _fetch_twice_at_once(server: FeedServer, per_host: int) -> list[FetchResult]:
     server.route("/slow", Route(body=FEED, delay_s=0.4))
-    with Fetcher(FetchPolicy(per_host_concurrency=per_host)) as fetcher, ThreadPoolExecutor(2) as pool:
+    with Fetcher(replace(LOOPBACK, per_host_concurrency=per_host)) as fetcher, ThreadPoolExecutor(2) as pool:
         return list(pool.map(lambda _: fetcher.fetch(server.url("/slow")), range(2)))
 
 
@@ -418,3 +434,85 @@ def test_per_host_concurrency_limit_serialises_requests(server: FeedServer) -> N
 def test_without_the_limit_the_server_sees_overlap(server: FeedServer) -> None:
     _fetch_twice_at_once(server, per_host=2)
     assert server.max_concurrent == 2
+
+
+# -- untrusted destinations -----------------------------------------------------------------------------
+
+
+def names(table: dict[str, str], asked: list[str] | None = None) -> Resolver:
+    """A resolver that knows the names in ``table`` (host -> address) and records every question."""
+
+    def resolve(host: str, _port: int) -> list[IPAddress]:
+        if asked is not None:
+            asked.append(host)
+        return [ip_address(table.get(host, host))]  # an address resolves to itself
+
+    return resolve
+
+
+def test_loopback_is_refused_by_default_before_connecting(server: FeedServer) -> None:
+    server.route("/feed", Route(body=FEED))
+    with Fetcher() as fetcher:
+        error = fetch_error(fetcher, server.url("/feed"))
+    assert error.kind == "forbidden_address"
+    assert "127.0.0.1 (loopback)" in str(error)
+    assert server.connections == 0
+
+
+def test_a_name_that_resolves_to_loopback_is_refused(server: FeedServer) -> None:
+    server.route("/feed", Route(body=FEED))
+    with Fetcher(resolve=names({"news.example": "127.0.0.1"})) as fetcher:
+        error = fetch_error(fetcher, f"http://news.example:{server.port}/feed")
+    assert error.kind == "forbidden_address"
+    assert server.connections == 0
+
+
+def test_the_checked_address_is_connected_to_and_the_host_header_keeps_the_name(server: FeedServer) -> None:
+    server.route("/feed", Route(body=FEED))
+    asked: list[str] = []
+    with Fetcher(LOOPBACK, resolve=names({"news.example": "127.0.0.1"}, asked)) as fetcher:
+        assert fetcher.fetch(f"http://news.example:{server.port}/feed").body == FEED
+    assert server.requests[0].headers["host"] == f"news.example:{server.port}"
+    assert asked == ["news.example"]  # one answer, both checked and connected to: nothing to rebind
+
+
+@pytest.mark.parametrize("location", ["http://127.0.0.2:{port}/feed", "http://intranet.example:{port}/feed"])
+def test_redirects_to_addresses_off_the_allow_list_are_refused(server: FeedServer, location: str) -> None:
+    server.route("/feed", redirect(302, location.format(port=server.port)))
+    only_the_server = FetchPolicy(allow_networks=(ip_network("127.0.0.1/32"),))
+    with Fetcher(only_the_server, resolve=names({"intranet.example": "127.0.0.2"})) as fetcher:
+        error = fetch_error(fetcher, server.url("/feed"))
+    assert error.kind == "forbidden_address"
+    assert "127.0.0.2 (loopback)" in str(error)
+    assert [r.path for r in server.requests] == ["/feed"]
+
+
+def test_an_unresolvable_name_is_a_connect_error() -> None:
+    def nowhere(host: str, _port: int) -> list[IPAddress]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    with Fetcher(resolve=nowhere) as fetcher:
+        error = fetch_error(fetcher, "http://no-such-host.example/feed")
+    assert error.kind == "connect"
+    assert "cannot resolve no-such-host.example" in str(error)
+
+
+def test_tls_server_name_is_the_host_name_not_the_address() -> None:
+    """The server records the SNI of the ClientHello; it has no certificate, so the handshake then fails."""
+    names_seen: list[str | None] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.sni_callback = lambda _sock, name, _ctx: names_seen.append(name)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def handshake() -> None:
+            conn, _ = listener.accept()
+            with conn, contextlib.suppress(ssl.SSLError, OSError):
+                context.wrap_socket(conn, server_side=True)
+
+        thread = threading.Thread(target=handshake)
+        thread.start()
+        with Fetcher(LOOPBACK, resolve=names({"news.example": "127.0.0.1"})) as fetcher:
+            error = fetch_error(fetcher, f"https://news.example:{listener.getsockname()[1]}/feed")
+        thread.join(10)
+    assert error.kind == "tls"
+    assert names_seen == ["news.example"]

@@ -59,6 +59,18 @@ def _parse(items: str, channel: str = "", headers: dict[str, str] | None = None)
         ),
         ("https://example.org/x?q=a%20b&utm%5Fcampaign=y", "https://example.org/x?q=a%20b"),
         ("https://user:pw@example.org/p", "https://example.org/p"),
+        # One address, one spelling: dot segments, percent-encoding, IDN hosts, more trackers.
+        ("https://example.org/./a/../b/", "https://example.org/b/"),
+        ("https://example.org/a/b/..", "https://example.org/a/"),
+        ("https://example.org/../../a/./", "https://example.org/a/"),
+        ("https://example.org/%2e%2E/a", "https://example.org/a"),
+        ("https://example.org/%7Edesk/a%2fb?q=%7e", "https://example.org/~desk/a%2Fb?q=~"),
+        ("https://example.org/caf%c3%a9?q=%e2%82%ac", "https://example.org/caf%C3%A9?q=%E2%82%AC"),
+        ("https://example.org/café?q=€", "https://example.org/caf%C3%A9?q=%E2%82%AC"),
+        ("https://Bücher.Example/x", "https://xn--bcher-kva.example/x"),
+        ("https://xn--bcher-kva.example/x", "https://xn--bcher-kva.example/x"),
+        ("https://example.org/x?srsltid=AfmBOo&id=7&__twitter_impression=true", "https://example.org/x?id=7"),
+        ("https://\u2603.example/x", None),  # not a valid IDN
         ("  https://example.org/p  ", "https://example.org/p"),
         ("ftp://example.org/file", None),
         ("javascript:alert(1)", None),
@@ -72,6 +84,16 @@ def _parse(items: str, channel: str = "", headers: dict[str, str] | None = None)
 )
 def test_canonical_url(url: str | None, expected: str | None) -> None:
     assert canonical_url(url) == expected
+
+
+def test_spellings_of_one_link_give_one_item_id() -> None:
+    spellings = [
+        "https://bücher.example/desk/./2026/../story-1?srsltid=AfmBOo",
+        "https://xn--bcher-kva.example/desk/story-1?__twitter_impression=true",
+        "https://XN--BCHER-KVA.example/d%65sk/story%2D1",
+    ]
+    ids = {make_item_id("f", guid=None, link=link, title="T", published=None) for link in spellings}
+    assert len(ids) == 1
 
 
 # html_to_text

@@ -14,18 +14,18 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
 import pytest
 
-from connectors.feeds.http import Fetcher, FetchPolicy
+from connectors.feeds.http import Fetcher
 from connectors.feeds.normalize import normalize_feed
 from connectors.feeds.parse import FeedParseError, parse_feed
 from schemas.feed import FeedConfig
-from tests.support.feedserver import FeedServer, Route
+from tests.support.feedserver import LOOPBACK, FeedServer, Route
 
 
 def _corpus_dir() -> Path:
@@ -120,7 +120,7 @@ def check_file(path: Path, fetch: Callable[[Path], Fetched], report: DirReport, 
 @pytest.fixture(scope="module")
 def over_http() -> Iterator[Callable[[Path], Fetched]]:
     """Serve each file with its headers and fetch it back with the production Fetcher."""
-    with FeedServer() as server, Fetcher(FetchPolicy(per_host_concurrency=1)) as fetcher:
+    with FeedServer() as server, Fetcher(replace(LOOPBACK, per_host_concurrency=1)) as fetcher:
 
         def fetch(path: Path) -> Fetched:
             body, headers = load(path)

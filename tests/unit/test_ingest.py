@@ -6,20 +6,21 @@ import gzip
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from connectors.feeds.digest import ItemRecord
-from connectors.feeds.http import Fetcher, FetchPolicy
+from connectors.feeds.http import Fetcher
 from connectors.feeds.ingest import Ingester
 from connectors.feeds.statestore import MemoryStateStore
 from schemas.deadletter import DeadLetter
 from schemas.feed import FeedConfig
 from schemas.item import FeedItem
 from tests.support.feeds import rss
-from tests.support.feedserver import FeedServer, Route
+from tests.support.feedserver import LOOPBACK, FeedServer, Route
 
 
 class RecordingPublisher:
@@ -54,7 +55,9 @@ def _ingester(
     feeds: list[FeedConfig], publisher: RecordingPublisher, store: MemoryStateStore, **policy: float
 ) -> Ingester:
     fetcher = Fetcher(
-        FetchPolicy(total_timeout_s=policy.get("total", 5.0), max_body_bytes=int(policy.get("cap", 1 << 20)))
+        replace(
+            LOOPBACK, total_timeout_s=policy.get("total", 5.0), max_body_bytes=int(policy.get("cap", 1 << 20))
+        )
     )
     return Ingester(feeds, fetcher, publisher, store, workers=4)
 

@@ -1,8 +1,9 @@
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
 
-from schemas.settings import StackSettings
+from schemas.settings import IngestSettings, StackSettings
 from schemas.topics import ALL_TOPICS, STATE
 
 
@@ -27,3 +28,12 @@ def test_state_topic_is_compacted_and_names_are_unique() -> None:
     assert STATE.configs["cleanup.policy"] == "compact"
     names = [t.name for t in ALL_TOPICS]
     assert len(names) == len(set(names))
+
+
+def test_ingest_allow_networks_is_a_comma_separated_list_of_cidrs(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert IngestSettings().allow_networks == ()
+    monkeypatch.setenv("WATCHFLOOR_INGEST_ALLOW_NETWORKS", "127.0.0.0/8, ::1")
+    assert IngestSettings().allow_networks == (ip_network("127.0.0.0/8"), ip_network("::1/128"))
+    monkeypatch.setenv("WATCHFLOOR_INGEST_ALLOW_NETWORKS", "127.0.0.1/8")  # host bits set: a typo
+    with pytest.raises(ValueError, match="allow_networks"):
+        IngestSettings()

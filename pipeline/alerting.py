@@ -1,8 +1,9 @@
 """Alert decisions: one alert per (story, topic), a new revision only on a material change.
 
 Fifty outlets carrying one wire story must wake an analyst once per topic, so a story re-alerts only
-when something an analyst would act on changed: a new topic (its own first alert), a higher severity
-band, independent corroboration crossing a step, or a new actor. The ledger remembers the last
+when something an analyst would act on changed: a new topic (its own first alert), the story turning
+breaking (pipeline/breaking.py), a higher severity band, independent corroboration crossing a step, or a
+new actor. The ledger remembers the last
 revision issued per (story, topic); it is rebuilt from ``watchfloor-alerts`` after a restart
 (docs/adr/0003-pipeline-state.md), so revisions continue instead of starting over.
 """
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 
 from pipeline.scoring import SEVERITIES, ScoringParams, SeverityScore, Watchlist, score_topic
 from pipeline.stories import StoryView, TopicFact
-from schemas.alert import AlertDetails, AlertDoc, AlertEvent, AlertRule, AlertUrl
+from schemas.alert import AlertDetails, AlertDoc, AlertEvent, AlertRule, AlertSurge, AlertUrl
 from schemas.article import alert_id
 
 CORROBORATION_STEPS = (2, 3, 5)
@@ -30,6 +31,7 @@ class _Issued:
     rank: int
     independent: int
     actor_ids: frozenset[str]
+    breaking: bool = False
 
 
 def _crossed(before: int, after: int) -> bool:
@@ -78,6 +80,8 @@ class AlertLedger:
     def _reason(self, story: StoryView, severity: SeverityScore, previous: _Issued | None) -> str | None:
         if previous is None:
             return "new_story" if story.articles == 1 else "new_topic"
+        if story.surge is not None and not previous.breaking:
+            return "breaking"
         if severity.rank > previous.rank:
             return "severity_up"
         if _crossed(previous.independent, len(story.independent_sources)):
@@ -94,7 +98,7 @@ class AlertLedger:
         if known is not None and known.doc.watchfloor.revision >= w.revision:
             return
         self._issued[key] = _Issued(
-            doc, SEVERITIES.index(w.severity), w.independent_sources, frozenset(w.actor_ids)
+            doc, SEVERITIES.index(w.severity), w.independent_sources, frozenset(w.actor_ids), w.breaking
         )
 
     def merge(self, absorbed: str, survivor: str) -> None:
@@ -125,10 +129,13 @@ def build_alert(
     aid = alert_id(story.story_id, fact.topic, revision)
     modality = f", {fact.modality.replace('_', ' ')}" if fact.modality else ""
     people = [a.name for a in story.actors if a.type == "person"][:3]
+    surge = story.surge
     message = (
-        f"[{severity.label}] {fact.topic.replace('_', ' ')}{modality}: {story.headline}"
+        ("BREAKING " if surge else "")
+        + f"[{severity.label}] {fact.topic.replace('_', ' ')}{modality}: {story.headline}"
         f" — {_count(len(story.sources), 'source')} ({len(story.independent_sources)} independent)"
         + (f"; {', '.join(people)}" if people else "")
+        + (f" — {surge.describe()}" if surge else "")
     )
     url = None
     if story.url:
@@ -159,6 +166,17 @@ def build_alert(
             actor_ids=list(story.actor_ids),
             actors=list(story.actors),
             reason=reason,
+            breaking=surge is not None,
+            surge=None
+            if surge is None
+            else AlertSurge(
+                sources=surge.sources,
+                window_s=surge.window_s,
+                baseline=surge.baseline,
+                ratio=round(surge.ratio, 2),
+                kind=surge.kind,
+                at=surge.at,
+            ),
             explanation={
                 "severity": {"arithmetic": severity.arithmetic, "factors": severity.factors},
                 "topic": {"article_id": fact.article_id, **fact.explanation},

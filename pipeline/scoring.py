@@ -9,7 +9,9 @@ tune one factor without guessing at the others:
   +``corroboration_step`` per source beyond the first, up to ``corroboration_cap`` sources;
 - **novelty** — 1 while the story is younger than ``fresh``, falling linearly to ``stale_factor`` at
   ``stale`` (a three-day-old story resurfacing is less urgent than breaking news);
-- **confidence** — how far the topic score clears the rule's threshold (0.85 at it, 1.0 at twice it).
+- **confidence** — how far the topic score clears the rule's threshold (0.85 at it, 1.0 at twice it);
+- **breaking** — ``breaking_factor`` while the story's sources come in faster than usual for its kind of
+  news (pipeline/breaking.py), else 1.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class ScoringParams:
     fresh: timedelta = timedelta(hours=6)
     stale: timedelta = timedelta(hours=72)
     stale_factor: float = 0.6
+    breaking_factor: float = 1.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +105,16 @@ def score_topic(
         novelty = 1 - (1 - params.stale_factor) * faded
     ratio = min(max(fact.score / fact.threshold, 1.0), 2.0)
     confidence = 0.85 + 0.15 * (ratio - 1)
-    raw = 100 * topic_weight * actors * corroboration * novelty * confidence
+    breaking = params.breaking_factor if story.surge is not None else 1.0
+    raw = 100 * topic_weight * actors * corroboration * novelty * confidence * breaking
     score = min(100, round(raw))
     arithmetic = (
         f"100 * topic {topic_weight:g} * actors {actors:g}"
         + (f" ({actor})" if actor else "")
         + f" * corroboration {corroboration:.2f} ({independent} independent)"
-        + f" * novelty {novelty:.2f} * confidence {confidence:.2f} = {raw:.1f} → {score}"
+        + f" * novelty {novelty:.2f} * confidence {confidence:.2f}"
+        + (f" * breaking {breaking:g}" if story.surge is not None else "")
+        + f" = {raw:.1f} → {score}"
     )
     factors = {
         "topic": topic_weight,
@@ -116,5 +122,6 @@ def score_topic(
         "corroboration": round(corroboration, 4),
         "novelty": round(novelty, 4),
         "confidence": round(confidence, 4),
+        "breaking": breaking,
     }
     return SeverityScore(score, band(score), factors, arithmetic)

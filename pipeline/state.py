@@ -23,15 +23,16 @@ from pathlib import Path
 
 from pipeline.alerting import AlertLedger
 from pipeline.articles import Analysis, article_ref, body, cluster_doc
+from pipeline.breaking import SurgeDetector, kinds
 from pipeline.classify.rules import load_rules
 from pipeline.cluster import ClusterDoc, ClusterParams, StoryIndex
 from pipeline.dedup import DEFAULT_WINDOW, ExactDeduper, dedup_keys_of
 from pipeline.events import EventIndex, EventParams, features, speaker
 from pipeline.scoring import Watchlist
-from pipeline.stories import SYNDICATION_THRESHOLD, ArticleRef, StoryBook, StoryView, topic_facts
+from pipeline.stories import SYNDICATION_THRESHOLD, ArticleRef, StoryBook, StoryView, TopicFact, topic_facts
 from pipeline.textnorm import stable_hash
 from schemas.alert import AlertDoc
-from schemas.article import ArticleDoc
+from schemas.article import ActorRef, ArticleDoc
 from schemas.item import FeedItem
 
 EXPIRE_EVERY = timedelta(minutes=10)
@@ -63,6 +64,7 @@ class PipelineState:
         self.stories = StoryIndex(self.cluster)
         self.book = StoryBook()
         self.events = EventIndex(self.event_params)
+        self.surges = SurgeDetector()
         self.aliases: dict[str, str] = {}
         """Merged story id -> the story it was merged into (near-copies of its text still find it)."""
         self._merged_by: dict[int, tuple[str, tuple[str, ...]]] = {}
@@ -142,7 +144,7 @@ class PipelineState:
                 else not assignment.is_new_story and assignment.body_similarity >= SYNDICATION_THRESHOLD
             )
             facts = topic_facts(item.item_id, list(analysis.topics))
-            self.book.add(article_ref(item, story_id), facts, list(analysis.actors), syndicated)
+            self._count(article_ref(item, story_id), facts, list(analysis.actors), syndicated)
             key = stable_hash(item.item_id)
             if known is not None:
                 story_id, merged = self._merged_by.get(key, (story_id, ()))
@@ -155,6 +157,20 @@ class PipelineState:
                     self._merged_by[key] = (story_id, merged)
             view = self.book.view(story_id)
             return Placed(view, syndicated, known is not None, assignment.linked, merged)
+
+    def _count(
+        self, ref: ArticleRef, facts: list[TopicFact], actors: list[ActorRef], syndicated: bool
+    ) -> None:
+        """Count the article in its story; a new independent source is an observation of the pace of the
+        story's kind of news, which may make it breaking (pipeline/breaking.py)."""
+        new_source = not syndicated and not self.book.is_independent(ref.story_id, ref.source_id)
+        self.book.add(ref, facts, actors, syndicated)
+        view = self.book.view(ref.story_id)
+        if new_source and view.topics:
+            keys = kinds((t.topic for t in view.topics), view.actor_ids, self.surges.params)
+            surge = self.surges.observe(keys, self.book.arrivals(ref.story_id), ref.event_time)
+            if surge is not None:
+                self.book.mark_breaking(ref.story_id, surge)
 
     def _merge(self, story_id: str, others: list[str]) -> tuple[str, tuple[str, ...]]:
         """Merge `story_id` and `others` into the one that began first (then smaller id); returns the
@@ -200,7 +216,7 @@ class PipelineState:
                 doc.article_id, doc.story_id, doc.title, doc.url, doc.feed_id, doc.source.tier, when
             )
             topics = doc.explanation.get("topics", [])
-            self.book.add(ref, topic_facts(doc.article_id, topics), doc.actors, doc.syndicated)
+            self._count(ref, topic_facts(doc.article_id, topics), doc.actors, doc.syndicated)
             self.events.add(doc.story_id, vector, when)
             for absorbed in doc.merged_stories:
                 if absorbed in self.book:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pipeline.breaking import Surge
 from pipeline.textnorm import stable_hash
 from schemas.article import ActorRef
 
@@ -51,6 +52,8 @@ class StoryView:
     tiers: tuple[str, ...]
     topics: tuple[TopicFact, ...]
     actors: tuple[ActorRef, ...]
+    surge: Surge | None = None
+    """Set once the story's sources came in faster than usual for its kind (pipeline/breaking.py)."""
 
     @property
     def actor_ids(self) -> tuple[str, ...]:
@@ -78,10 +81,12 @@ class _Facts:
     last_seen: datetime
     articles: dict[int, bool] = field(default_factory=dict)  # article id hash -> syndicated
     sources: set[str] = field(default_factory=set)
-    independent: set[str] = field(default_factory=set)
+    independent: dict[str, datetime] = field(default_factory=dict)
+    """Independent source -> event time of its first report in the story."""
     tiers: set[str] = field(default_factory=set)
     topics: dict[str, TopicFact] = field(default_factory=dict)
     actors: dict[str, ActorRef] = field(default_factory=dict)
+    surge: Surge | None = None
 
 
 def topic_facts(article_id: str, explained_topics: list[dict[str, Any]]) -> list[TopicFact]:
@@ -124,7 +129,8 @@ class StoryBook:
             story.last_seen = max(story.last_seen, item.event_time)
             story.sources.add(item.source_id)
             if not syndicated:
-                story.independent.add(item.source_id)
+                first = story.independent.get(item.source_id, item.event_time)
+                story.independent[item.source_id] = min(first, item.event_time)
             story.tiers.add(item.tier)
             for fact in facts:
                 best = story.topics.get(fact.topic)
@@ -148,7 +154,22 @@ class StoryBook:
             tiers=tuple(sorted(f.tiers)),
             topics=tuple(sorted(f.topics.values(), key=lambda t: t.topic)),
             actors=tuple(f.actors[k] for k in sorted(f.actors)),
+            surge=f.surge,
         )
+
+    def arrivals(self, story_id: str) -> list[datetime]:
+        """When each independent source first reported the story."""
+        return list(self._stories[story_id].independent.values())
+
+    def is_independent(self, story_id: str, source_id: str) -> bool:
+        facts = self._stories.get(story_id)
+        return facts is not None and source_id in facts.independent
+
+    def mark_breaking(self, story_id: str, surge: Surge) -> None:
+        """The first surge that made the story breaking stays its reason."""
+        facts = self._stories[story_id]
+        if facts.surge is None:
+            facts.surge = surge
 
     def merge(self, absorbed: str, survivor: str) -> None:
         """Fold `absorbed`'s facts into `survivor`'s (one event that began as two stories)."""
@@ -162,7 +183,10 @@ class StoryBook:
         story.last_seen = max(story.last_seen, gone.last_seen)
         story.articles.update(gone.articles)
         story.sources |= gone.sources
-        story.independent |= gone.independent
+        for source, first in gone.independent.items():
+            story.independent[source] = min(first, story.independent.get(source, first))
+        if story.surge is None:
+            story.surge = gone.surge
         story.tiers |= gone.tiers
         for fact in gone.topics.values():
             best = story.topics.get(fact.topic)

@@ -42,6 +42,19 @@ class AlertUrl(BaseModel):
     domain: str
 
 
+class AlertSurge(BaseModel):
+    """Why a story is breaking: its sources came in faster than usual for its kind of news."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: int = Field(description="Independent sources gained within window_s.")
+    window_s: int
+    baseline: float = Field(description="The usual count for the story's topic and actors.")
+    ratio: float
+    kind: str = Field(description="topic|actor whose baseline applied ('*': any actor).")
+    at: AwareDatetime
+
+
 class AlertDetails(BaseModel):
     """The ``watchfloor.*`` namespace: what an analyst needs to act."""
 
@@ -67,8 +80,10 @@ class AlertDetails(BaseModel):
     actor_ids: list[str] = Field(default_factory=list)
     actors: list[ActorRef] = Field(default_factory=list)
     reason: str = Field(
-        description="Why this revision: new_story, new_topic, severity_up, corroborated, new_actor."
+        description="Why this revision: new_story, new_topic, breaking, severity_up, corroborated, new_actor."
     )
+    breaking: bool = False
+    surge: AlertSurge | None = None
     explanation: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -644,3 +644,50 @@ def test_a_report_that_names_two_stories_event_merges_them_into_the_older(classi
     assert restored.book.view(dams) == run.state.book.view(dams)
     again = _variant(GULF, LIBYA_MISSING.title, LIBYA_MISSING.summary + " Updated.", 240, story="again")
     assert Run(classifier, restored).placed(again).story.story_id == dams
+
+
+def test_three_outlets_within_the_hour_make_the_story_breaking_and_raise_its_severity(
+    classifier: Classifier,
+) -> None:
+    first = _variant(
+        GULF,
+        "Kim Jong Un expected in Vladivostok for talks with Putin",
+        "North Korean leader Kim Jong Un will travel to Vladivostok to meet Vladimir Putin for arms talks,"
+        " officials in Seoul said.",
+        10,
+        story="first",
+    )
+    second = _variant(
+        BALTIC,
+        "Putin to receive Kim Jong Un in Vladivostok, Kremlin confirms",
+        "The Kremlin confirmed that Vladimir Putin will host North Korea's Kim Jong Un in Vladivostok, where"
+        " arms talks are expected.",
+        20,
+        story="second",
+    )
+    run = Run(classifier)
+    run.process(WIRE)
+    story_id = story_id_for(WIRE.item_id)
+    _, placed, alerts = run.process(first)
+    assert placed is not None and placed.story.story_id == story_id and placed.story.surge is None
+    _, placed, alerts = run.process(second)
+    assert placed is not None and placed.story.story_id == story_id
+    assert len(placed.story.independent_sources) == 3
+    surge = placed.story.surge
+    assert surge is not None and surge.sources == 3
+    assert alerts and {a.watchfloor.reason for a in alerts} == {"breaking"}
+    for alert in alerts:
+        w = alert.watchfloor
+        assert w.breaking and w.surge is not None and w.surge.sources == 3
+        assert w.explanation["severity"]["factors"]["breaking"] == 1.25
+        assert (
+            alert.message.startswith("BREAKING ") and "3 independent sources within 60 min" in alert.message
+        )
+    restored = _state()
+    restored.restore(list(run.articles.values()), list(run.alerts.values()))
+    assert restored.book.view(story_id) == run.state.book.view(story_id)
+    kind, _, again = Run(classifier, restored).process(second)
+    assert kind == "id", "a replay after the restart"
+    assert {a.watchfloor.alert_id for a in again} == {a.watchfloor.alert_id for a in alerts}, (
+        "no new revision"
+    )

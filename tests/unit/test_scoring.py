@@ -64,7 +64,9 @@ def _score(
 def test_baseline_is_one_hundred_times_the_topic_weight() -> None:
     # No listed actor, one source, fresh, score at twice the threshold: every factor is 1.
     score, factors = _score(weight=0.55)
-    assert factors == {"topic": 0.55, "actors": 1.0, "corroboration": 1.0, "novelty": 1.0, "confidence": 1.0}
+    assert factors == {
+        "topic": 0.55, "actors": 1.0, "corroboration": 1.0, "novelty": 1.0, "confidence": 1.0, "breaking": 1.0
+    }  # fmt: skip
     assert score == 55
 
 

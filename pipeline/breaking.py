@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 class BreakingParams:
     window: timedelta = timedelta(hours=1)
     min_sources: int = 3
-    factor: float = 2.5
+    factor: float = 2.0
     smoothing: float = 0.1
     """Weight of one observation in the mean: about the last ten stories' updates of a kind count."""
     prior: float = 1.0

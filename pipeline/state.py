@@ -155,6 +155,7 @@ class PipelineState:
                 story_id, merged = self._merge(story_id, sorted(others - {story_id}))
                 if merged:
                     self._merged_by[key] = (story_id, merged)
+                    self._pace(story_id, item.event_time)
             view = self.book.view(story_id)
             return Placed(view, syndicated, known is not None, assignment.linked, merged)
 
@@ -165,12 +166,17 @@ class PipelineState:
         story's kind of news, which may make it breaking (pipeline/breaking.py)."""
         new_source = not syndicated and not self.book.is_independent(ref.story_id, ref.source_id)
         self.book.add(ref, facts, actors, syndicated)
-        view = self.book.view(ref.story_id)
-        if new_source and view.topics:
+        if new_source:
+            self._pace(ref.story_id, ref.event_time)
+
+    def _pace(self, story_id: str, when: datetime) -> None:
+        """The story gained independent sources (a new one, or a merge) by `when`: is it breaking now?"""
+        view = self.book.view(story_id)
+        if view.topics:
             keys = kinds((t.topic for t in view.topics), view.actor_ids, self.surges.params)
-            surge = self.surges.observe(keys, self.book.arrivals(ref.story_id), ref.event_time)
+            surge = self.surges.observe(keys, self.book.arrivals(story_id), when)
             if surge is not None:
-                self.book.mark_breaking(ref.story_id, surge)
+                self.book.mark_breaking(story_id, surge)
 
     def _merge(self, story_id: str, others: list[str]) -> tuple[str, tuple[str, ...]]:
         """Merge `story_id` and `others` into the one that began first (then smaller id); returns the
@@ -226,6 +232,7 @@ class PipelineState:
                 merges.append((absorbed, doc.story_id))
             if doc.merged_stories:
                 self._merged_by[stable_hash(doc.article_id)] = (doc.story_id, tuple(doc.merged_stories))
+                self._pace(doc.story_id, when)
             self.observe(min(when, doc.fetched))
         for alert in alerts:
             story_id = alert.watchfloor.story_id

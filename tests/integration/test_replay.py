@@ -21,6 +21,7 @@ from connectors.corpus import CorpusEntry, feed_config, read_corpus, render_rss
 from connectors.feeds.normalize import canonical_url
 from connectors.stack.local import LocalStack
 from pipeline.storyeval import bcubed
+from schemas.topics import DEAD_LETTERS
 from tests.support.feedserver import FeedServer, Route
 from tests.support.pipeline import REPO, WATCHFLOOR, JobEnv, stop, wait_for
 
@@ -31,8 +32,8 @@ EVENTS = (
     "sevastopol-shipyard-strike",
     "romney-retirement",
 )
-WAVES = 6
-"""The day is polled in this many rounds (every 4 hours), each ingested and processed before the next."""
+WAVES = 12
+"""The day is polled in this many rounds (every 2 hours), each ingested and processed before the next."""
 
 pytestmark = pytest.mark.skipif(
     not DEV_DAY.is_dir(), reason="../shared/corpora/news-day-2023-09-13 is absent"
@@ -102,7 +103,8 @@ def test_a_real_news_day_polled_through_the_stack_makes_one_story_per_event(
 
     articles = job.docs(es, job.articles_index)
     # One WSJ article under two URLs is an exact duplicate; the rest are one article each.
-    assert len(articles) == len(rows) - 1
+    letters = [m for _, m in job.kafka_messages(DEAD_LETTERS.name) if m["origin"].startswith(job.items_topic)]
+    assert len(articles) == len(rows) - 1, (letters[:3], log.read_text()[-3000:])
     assert len({a["article_id"] for a in articles}) == len(articles)
     # Stories merged after an article was written are found through the merging articles' records.
     survivor = {m: a["story_id"] for a in articles for m in a.get("merged_stories", [])}

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from pipeline.classify import Classification, Classifier
 from pipeline.classify.actors import ActorMatcher
 from pipeline.classify.engine import load_gazetteer
+from pipeline.classify.match import PhraseIndex
 from pipeline.classify.modality import ModalityDetector
 from pipeline.classify.rules import RuleSet, TopicMatch
 from pipeline.classify.text import english_inflections, tokenize
@@ -64,6 +65,19 @@ def test_tokens_keep_offsets_and_pass_non_latin_scripts_through() -> None:
     ]  # fmt: skip
     for i, norm in enumerate(tokens.norms):
         assert text[tokens.starts[i] : tokens.ends[i]].lower() == norm
+
+
+def test_french_elisions_are_tokens_of_their_own_at_the_start_of_a_word_only() -> None:
+    tokens = tokenize("L'Ukraine et d\u2019Iran qu'il aujourd'hui don't")
+    assert tokens.norms == ["l'", "ukraine", "et", "d\u2019", "iran", "qu'", "il", "aujourd'hui", "don't"]
+
+
+def test_a_pattern_with_an_apostrophe_accepts_either_apostrophe() -> None:
+    index = PhraseIndex()
+    index.add("livraisons d'armes", owner=0)
+    index.add("Côte d\u2019Ivoire", owner=1, case_sensitive=True)
+    text = "Des livraisons d\u2019armes vers la Côte d'Ivoire, pas l'armée."
+    assert [hit.owner for hit in index.find((tokenize(text),))[0]] == [0, 1]
 
 
 def test_sentences_split_on_full_stops_but_not_after_initials_or_titles() -> None:

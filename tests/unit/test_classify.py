@@ -17,6 +17,7 @@ from pipeline.classify.match import PhraseIndex
 from pipeline.classify.modality import ModalityDetector
 from pipeline.classify.rules import RuleSet, TopicMatch
 from pipeline.classify.text import english_inflections, tokenize
+from schemas.gazetteer import Gazetteer
 from schemas.rules import Rule
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -347,6 +348,40 @@ def test_people_carry_their_country_code(classifier: Classifier) -> None:
 )
 def test_no_actor_from_common_nouns_or_the_us_state(classifier: Classifier, text: str) -> None:
     assert classifier.classify("", text).actors == ()
+
+
+def _local_gazetteer(**extra: Any) -> Gazetteer:
+    return Gazetteer.model_validate(
+        {
+            "countries": [{"iso3": "CHL", "name": "Chile", "names": ["Chile"]}],
+            "people": [{"id": "ana", "name": "Ana", "country": "CHL", "role": "x", "aliases": ["Ana Ruiz"]}],
+            "languages": [
+                {
+                    "language": "pl",
+                    "countries": [{"iso3": "CHL", "names": ["Chil*"]}],
+                    "people": [{"id": "ana", "aliases": ["Ruiz*"]}],
+                }
+            ],
+            **extra,
+        }
+    )
+
+
+def test_language_aliases_apply_only_to_documents_in_their_language() -> None:
+    # The rules know only English: Polish documents still get the gazetteer's Polish aliases.
+    classifier = Classifier(RuleSet([_rule()]), ActorMatcher(_local_gazetteer()), ModalityDetector())
+    polish = classifier.classify("", "Ruizowa w Chile i Chilijczycy", language="pl")
+    assert polish.actor_ids == ["person:ana", "CHL"]
+    assert [m.alias for m in polish.actors[1].mentions] == ["Chile", "Chil*"]
+    assert classifier.classify("", "Ruizowa children in Chile", language="en").actor_ids == ["CHL"]
+    assert classifier.classify("", "Ana Ruiz de Chile", language="es").actor_ids == ["person:ana", "CHL"]
+
+
+def test_language_aliases_must_name_known_countries_and_people() -> None:
+    with pytest.raises(ValidationError, match="PER"):
+        _local_gazetteer(languages=[{"language": "pl", "countries": [{"iso3": "PER", "names": ["Peru"]}]}])
+    with pytest.raises(ValidationError, match="bob"):
+        _local_gazetteer(languages=[{"language": "pl", "people": [{"id": "bob", "aliases": ["Bob"]}]}])
 
 
 def test_longest_alias_wins_an_overlap(classifier: Classifier) -> None:

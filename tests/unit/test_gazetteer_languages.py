@@ -53,6 +53,25 @@ def test_country_names_match_their_case_forms(
     assert actor in classifier.classify("", text, language=language).actor_ids
 
 
+@pytest.mark.parametrize(
+    ("language", "text", "person"),
+    [
+        ("pl", "rozmowy z Kim Dzong Unem", "kim-jong-un"),
+        ("pl", "wizyta Kim Jong Una", "kim-jong-un"),
+        ("pl", "spotkanie z Władimirem Putinem", "vladimir-putin"),
+        ("pl", "doradca Zełenskiego", "volodymyr-zelensky"),
+        ("uk", "зустріч з Путіним", "vladimir-putin"),
+        ("de", "Selenskyjs Rede", "volodymyr-zelensky"),
+        ("fr", "Vladimir Poutine a reçu", "vladimir-putin"),
+        ("es", "Zelenski viajó", "volodymyr-zelensky"),
+    ],
+)
+def test_leaders_match_their_spelling_and_case_forms(
+    classifier: Classifier, language: str, text: str, person: str
+) -> None:
+    assert f"person:{person}" in classifier.classify("", text, language=language).actor_ids
+
+
 def test_a_prefix_that_would_take_another_countrys_name_stays_exact(classifier: Classifier) -> None:
     # 'Niger*' would accept 'Nigerii' (Nigeria's genitive): Niger is matched as written.
     assert classifier.classify("", "w Nigerii i w Nigrze", language="pl").actor_ids == ["NGA"]
@@ -68,6 +87,7 @@ def test_a_prefix_that_would_take_another_countrys_name_stays_exact(classifier: 
         ("uk", "того ж дня"),
         ("fr", "Maurice et Dominique sont partis"),
         ("es", "Mauricio vive en Granada"),
+        ("fr", "les paris sportifs et la poutine"),
     ],
 )
 def test_no_country_from_words_and_first_names(classifier: Classifier, language: str, text: str) -> None:

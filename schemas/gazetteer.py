@@ -1,7 +1,8 @@
 """The actor gazetteer: countries (names, demonyms, capitals and seats of power as metonyms) and people.
 
-Aliases use the rule-pack pattern syntax (`schemas.rules.TermSpec`) and apply in every language, so one
-list carries English spellings, transliterations and native scripts (`Путин*`, `김정은*`).
+Aliases use the rule-pack pattern syntax (`schemas.rules.TermSpec`). An entry's own aliases apply in every
+language, so one list carries English spellings, transliterations and native scripts (`Путин*`, `김정은*`);
+a `languages` section adds aliases that apply only to documents in one language (Polish case forms).
 """
 
 from __future__ import annotations
@@ -61,11 +62,43 @@ class Person(BaseModel):
         return value
 
 
+class LocalCountry(BaseModel):
+    """A country's aliases in one language, added to its entry's."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iso3: str
+    names: tuple[Term, ...] = ()
+    demonyms: tuple[Term, ...] = ()
+    metonyms: tuple[Term, ...] = ()
+
+
+class LocalPerson(BaseModel):
+    """A person's aliases in one language, added to their entry's."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    aliases: tuple[Term, ...] = Field(min_length=1)
+
+
+class Language(BaseModel):
+    """Aliases that apply only to documents in `language`: case forms by prefix ('Rosj*', 'Putin*') would
+    misread other languages' words ('Chil*' is Chile in Polish, 'children' in English)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    language: str = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code, as articles carry it.")
+    countries: tuple[LocalCountry, ...] = ()
+    people: tuple[LocalPerson, ...] = ()
+
+
 class Gazetteer(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     countries: tuple[Country, ...]
     people: tuple[Person, ...] = ()
+    languages: tuple[Language, ...] = ()
 
     @model_validator(mode="after")
     def _unique_and_resolved(self) -> Gazetteer:
@@ -79,6 +112,13 @@ class Gazetteer(BaseModel):
         unknown = sorted({p.country for p in self.people} - set(codes))
         if unknown:
             raise ValueError(f"people refer to countries not in the gazetteer: {unknown}")
+        for language in self.languages:
+            unknown = sorted({c.iso3 for c in language.countries} - set(codes))
+            unknown += sorted({p.id for p in language.people} - set(ids))
+            if unknown:
+                raise ValueError(
+                    f"language {language.language!r} names unknown countries or people: {unknown}"
+                )
         return self
 
 
@@ -90,3 +130,4 @@ class GazetteerFile(BaseModel):
 
     countries: tuple[Country, ...] = ()
     people: tuple[Person, ...] = ()
+    languages: tuple[Language, ...] = ()

@@ -76,17 +76,37 @@ class ActorMatcher:
                 _Entry(f"person:{person.id}", person.name, "person", person.country, person.role, 0)
             )
             self._add_aliases(entry, "alias", person.aliases)
+        self.local_patterns: dict[str, list[Pattern]] = {}
+        """Per language, the alias patterns that apply only to its documents."""
+        entries = {entry.id: index for index, entry in enumerate(self._entries)}
+        for local in gazetteer.languages:
+            patterns = self.local_patterns.setdefault(local.language, [])
+            for names in local.countries:
+                entry = entries[names.iso3]
+                self._add_aliases(entry, "name", names.names, patterns)
+                self._add_aliases(entry, "demonym", names.demonyms, patterns)
+                self._add_aliases(entry, "metonym", names.metonyms, patterns)
+            for aliases in local.people:
+                self._add_aliases(entries[f"person:{aliases.id}"], "alias", aliases.aliases, patterns)
 
     def _add_entry(self, entry: _Entry) -> int:
         self._entries.append(entry)
         return len(self._entries) - 1
 
-    def _add_aliases(self, entry: int, kind: str, terms: tuple[TermSpec, ...]) -> None:
+    def _add_aliases(
+        self, entry: int, kind: str, terms: tuple[TermSpec, ...], patterns: list[Pattern] | None = None
+    ) -> None:
+        """Register the aliases on `patterns`, by default those of every language."""
+        target = self.patterns if patterns is None else patterns
         for term in terms:
             owner = len(self._aliases)
             self._aliases.append(_Alias(entry, kind, term.pattern))
             for pattern in (term.pattern, *term.variants):
-                self.patterns.append(Pattern(pattern, owner, term.case_sensitive))
+                target.append(Pattern(pattern, owner, term.case_sensitive))
+
+    def patterns_for(self, language: str | None) -> list[Pattern]:
+        """The alias patterns a document in `language` is scanned for: every language's, then its own."""
+        return self.patterns + self.local_patterns.get(language, []) if language else self.patterns
 
     def match(self, hits: list[Hit], vetoes: list[Hit]) -> list[Hit]:
         """Hits of `patterns` after overlap resolution and `veto_patterns` hits; `owner` indexes this

@@ -66,7 +66,7 @@ def _plain(value: Any, skip: str = "") -> Any:
 
 def load_gazetteer(directory: Path) -> Gazetteer:
     """Merge every YAML file of the directory (countries.yaml, people.yaml, ...) into one gazetteer."""
-    merged: dict[str, list[Any]] = {"countries": [], "people": []}
+    merged: dict[str, list[Any]] = {"countries": [], "people": [], "languages": []}
     for path in sorted(directory.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for key, items in data.items():
@@ -86,15 +86,17 @@ class Classifier:
         self.rules = rules
         self.actors = actors
         self.modality = modality
-        self._indexes = {language: self._index(language) for language in rules.patterns}
+        languages = rules.patterns.keys() | actors.local_patterns.keys()
+        self._indexes = {language: self._index(language) for language in sorted(languages)}
         self._no_rules = self._index(None)
 
     def _index(self, language: str | None) -> PhraseIndex:
-        """Rule terms and cues of one language (none for a language without rules) with the gazetteer."""
+        """Rule terms, cues and local aliases of one language (none for a language without either) with
+        the gazetteer's aliases for every language."""
         index = PhraseIndex(channels=4)
         for channel, patterns in (
             (_TERMS, self.rules.patterns.get(language, []) if language else []),
-            (_ALIASES, self.actors.patterns),
+            (_ALIASES, self.actors.patterns_for(language)),
             (_VETOES, self.actors.veto_patterns),
             (_CUES, self.modality.patterns.get(language, []) if language else []),
         ):

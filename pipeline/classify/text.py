@@ -1,9 +1,11 @@
 """Tokenisation, done once per field and shared by rules, gazetteer and modality.
 
 Tokens are `\\w+` runs (so Cyrillic and Hangul pass through) split at hyphens, so 'Jong-un' matches
-'Jong Un'; sentence punctuation is a token of its own and a possessive 's is a separate token 's'. Patterns
-are tokenised the same way, so 'U.S.' and "People's" match themselves. Each token keeps its character
-offsets into the original string.
+'Jong Un'; sentence punctuation is a token of its own and a possessive 's is a separate token 's'. A French
+elided article or pronoun is a token of its own too ("l'Ukraine" is "l'" and "Ukraine"), so a name or a
+noun matches whatever article it has lost its vowel to. Patterns are tokenised the same way, so 'U.S.',
+"People's" and "livraisons d'armes" match themselves, with either apostrophe. Each token keeps its
+character offsets into the original string.
 """
 
 from __future__ import annotations
@@ -17,11 +19,18 @@ from itertools import accumulate, repeat
 # give every offset without a per-token Python step. Possessive quantifiers match the same tokens (nothing
 # follows that could make the engine backtrack into them) without keeping backtracking state.
 _SPLIT = re.compile(r"(\w++(?:['\u2019](?!s\b)\w++)*+|[.!?\u3002])")
+# French elisions (l', d', qu', ...), tried first: only at the start of a word, since the word pattern
+# consumes "aujourd'hui" and "don't" whole from their first letter. The extra alternative slows the split
+# by a third, so it is used only for a text that `_may_elide`.
+_ELIDING = "cdjlmnstCDJLMNST"
+_ELISION = rf"(?:[{_ELIDING}]|[Qq]u)['\u2019](?=\w)"
+_SPLIT_ELISIONS = re.compile(rf"({_ELISION}|\w++(?:['\u2019](?!s\b)\w++)*+|[.!?\u3002])")
 _MARKS = ".!?\u3002"
 _MEMO_LIMIT = 200_000
 # A full stop after these is not a sentence end; nor after a single capital, an initial.
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "gen", "lt", "col", "maj", "sgt", "st", "vs", "jr"})
-_PATTERN_WORD = re.compile(r"(\w+(?:['\u2019](?!s\b)\w+)*|[.!?\u3002])([*~]?)")
+_PATTERN_WORD = re.compile(rf"({_ELISION}|\w+(?:['\u2019](?!s\b)\w+)*|[.!?\u3002])([*~]?)")
+_APOSTROPHES = str.maketrans("'\u2019", "\u2019'")
 
 
 class Tokens:
@@ -30,7 +39,7 @@ class Tokens:
     __slots__ = ("_sentences", "ends", "field", "norms", "starts", "surfaces", "text")
 
     def __init__(self, text: str, field: str = "text") -> None:
-        parts = _SPLIT.split(text)
+        parts = (_SPLIT_ELISIONS if _may_elide(text) else _SPLIT).split(text)
         bounds = list(accumulate(map(len, parts), initial=0))
         self.field = field
         self.text = text
@@ -46,6 +55,19 @@ class Tokens:
         if self._sentences is None:
             self._sentences = _sentence_ids(self)
         return self._sentences
+
+
+def _may_elide(text: str) -> bool:
+    """Whether an apostrophe follows a lone eliding letter or 'qu': apostrophes are few and found in C, and
+    a false positive only costs the slower split."""
+    for mark in "'\u2019":
+        i = text.find(mark, 1)
+        while i > 0:
+            lone = text[i - 1] in _ELIDING and (i == 1 or not text[i - 2].isalnum())
+            if lone or text[i - 2 : i].lower() == "qu":
+                return True
+            i = text.find(mark, i + 1)
+    return False
 
 
 def _sentence_ids(tokens: Tokens) -> list[int]:
@@ -123,6 +145,7 @@ def parse_pattern(pattern: str) -> tuple[Piece, ...]:
     pieces = []
     for word, mark in _PATTERN_WORD.findall(pattern):
         forms = english_inflections(word) if mark == "~" else [word]
+        forms += [form.translate(_APOSTROPHES) for form in forms if "'" in form or "\u2019" in form]
         unique = tuple(dict.fromkeys(forms))
         pieces.append(Piece(tuple(dict.fromkeys(f.lower() for f in unique)), unique, mark == "*"))
     return tuple(pieces)

@@ -13,9 +13,11 @@ from pydantic import ValidationError
 from pipeline.classify import Classification, Classifier
 from pipeline.classify.actors import ActorMatcher
 from pipeline.classify.engine import load_gazetteer
+from pipeline.classify.match import PhraseIndex
 from pipeline.classify.modality import ModalityDetector
 from pipeline.classify.rules import RuleSet, TopicMatch
 from pipeline.classify.text import english_inflections, tokenize
+from schemas.gazetteer import Gazetteer
 from schemas.rules import Rule
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -64,6 +66,19 @@ def test_tokens_keep_offsets_and_pass_non_latin_scripts_through() -> None:
     ]  # fmt: skip
     for i, norm in enumerate(tokens.norms):
         assert text[tokens.starts[i] : tokens.ends[i]].lower() == norm
+
+
+def test_french_elisions_are_tokens_of_their_own_at_the_start_of_a_word_only() -> None:
+    tokens = tokenize("L'Ukraine et d\u2019Iran qu'il aujourd'hui don't")
+    assert tokens.norms == ["l'", "ukraine", "et", "d\u2019", "iran", "qu'", "il", "aujourd'hui", "don't"]
+
+
+def test_a_pattern_with_an_apostrophe_accepts_either_apostrophe() -> None:
+    index = PhraseIndex()
+    index.add("livraisons d'armes", owner=0)
+    index.add("Côte d\u2019Ivoire", owner=1, case_sensitive=True)
+    text = "Des livraisons d\u2019armes vers la Côte d'Ivoire, pas l'armée."
+    assert [hit.owner for hit in index.find((tokenize(text),))[0]] == [0, 1]
 
 
 def test_sentences_split_on_full_stops_but_not_after_initials_or_titles() -> None:
@@ -333,6 +348,40 @@ def test_people_carry_their_country_code(classifier: Classifier) -> None:
 )
 def test_no_actor_from_common_nouns_or_the_us_state(classifier: Classifier, text: str) -> None:
     assert classifier.classify("", text).actors == ()
+
+
+def _local_gazetteer(**extra: Any) -> Gazetteer:
+    return Gazetteer.model_validate(
+        {
+            "countries": [{"iso3": "CHL", "name": "Chile", "names": ["Chile"]}],
+            "people": [{"id": "ana", "name": "Ana", "country": "CHL", "role": "x", "aliases": ["Ana Ruiz"]}],
+            "languages": [
+                {
+                    "language": "pl",
+                    "countries": [{"iso3": "CHL", "names": ["Chil*"]}],
+                    "people": [{"id": "ana", "aliases": ["Ruiz*"]}],
+                }
+            ],
+            **extra,
+        }
+    )
+
+
+def test_language_aliases_apply_only_to_documents_in_their_language() -> None:
+    # The rules know only English: Polish documents still get the gazetteer's Polish aliases.
+    classifier = Classifier(RuleSet([_rule()]), ActorMatcher(_local_gazetteer()), ModalityDetector())
+    polish = classifier.classify("", "Ruizowa w Chile i Chilijczycy", language="pl")
+    assert polish.actor_ids == ["person:ana", "CHL"]
+    assert [m.alias for m in polish.actors[1].mentions] == ["Chile", "Chil*"]
+    assert classifier.classify("", "Ruizowa children in Chile", language="en").actor_ids == ["CHL"]
+    assert classifier.classify("", "Ana Ruiz de Chile", language="es").actor_ids == ["person:ana", "CHL"]
+
+
+def test_language_aliases_must_name_known_countries_and_people() -> None:
+    with pytest.raises(ValidationError, match="PER"):
+        _local_gazetteer(languages=[{"language": "pl", "countries": [{"iso3": "PER", "names": ["Peru"]}]}])
+    with pytest.raises(ValidationError, match="bob"):
+        _local_gazetteer(languages=[{"language": "pl", "people": [{"id": "bob", "aliases": ["Bob"]}]}])
 
 
 def test_longest_alias_wins_an_overlap(classifier: Classifier) -> None:

@@ -69,6 +69,8 @@ class EventParams:
     half_life: timedelta = timedelta(hours=24)
     max_gap: timedelta = timedelta(hours=36)
     """A story takes an article by its event only within this much event time of its latest article."""
+    cross_language_threshold: float = 0.5
+    """Cosine over names and actors alone at which a report joins a story told in other languages."""
     principal_names: int = 3
     """A statement ("Durbin slams…") joins a story by its event only when its speaker is among the story's
     this many heaviest features: someone else's reaction is an occasion of its own. 0: no such check."""
@@ -83,8 +85,13 @@ def _title_case(title: str) -> bool:
     return bool(longer) and sum(w[0].isupper() for w in longer) / len(longer) > TITLE_CASE_SHARE
 
 
+NAMED = 1 << 63
+"""The bit that marks a name or gazetteer actor feature: what reads the same in any language."""
+
+
 def _key(kind: str, value: str) -> int:
-    return stable_hash(f"{kind}\x00{value}")
+    key = stable_hash(f"{kind}\x00{value}")
+    return key | NAMED if kind in {"n", "a"} else key & ~NAMED
 
 
 def _name(word: str, params: EventParams) -> int:
@@ -185,6 +192,7 @@ class _Centroid:
     last_seen: datetime | None = None
     norm: float = 0.0
     principals: tuple[int, ...] = ()
+    languages: set[str] = field(default_factory=set)
     """Its heaviest features (EventParams.principal_names)."""
 
 
@@ -212,7 +220,7 @@ class EventIndex:
         return {k: w * self.frequencies.idf(k, when) for k, w in base.items()}
 
     def matches(
-        self, vector: Mapping[int, float], when: datetime, speaker: int | None = None
+        self, vector: Mapping[int, float], when: datetime, speaker: int | None = None, language: str = ""
     ) -> list[EventMatch]:
         """Live stories at least `merge_threshold` similar to `vector`, most similar first (ties: id); for
         a statement by `speaker`, only stories the speaker is a principal of."""
@@ -220,6 +228,8 @@ class EventIndex:
         probe = sorted(vector, key=lambda k: (-vector[k], k))[: p.probe_terms]
         candidates = sorted({sid for key in probe for sid in self._postings.get(key, ())})
         norm = math.sqrt(sum(w * w for w in vector.values()))
+        named = {k: w for k, w in vector.items() if k & NAMED}
+        named_norm = math.sqrt(sum(w * w for w in named.values()))
         found = []
         for story_id in candidates:
             story = self._stories[story_id]
@@ -227,14 +237,21 @@ class EventIndex:
                 continue
             if speaker is not None and p.principal_names and speaker not in story.principals:
                 continue
-            similarity = _cosine(vector, norm, story)
+            if language and story.languages and language not in story.languages:
+                similarity = (
+                    _named_cosine(named, named_norm, story) * p.threshold / p.cross_language_threshold
+                )
+            else:
+                similarity = _cosine(vector, norm, story)
             if similarity >= p.merge_threshold:
                 found.append(EventMatch(story_id, similarity))
         return sorted(found, key=lambda m: (-m.similarity, m.story_id))
 
-    def add(self, story_id: str, vector: Mapping[int, float], when: datetime) -> None:
+    def add(self, story_id: str, vector: Mapping[int, float], when: datetime, language: str = "") -> None:
         """Fold an article's vector into its story's centroid."""
         story = self._stories.setdefault(story_id, _Centroid())
+        if language:
+            story.languages.add(language)
         story.first_seen = when if story.first_seen is None else min(story.first_seen, when)
         story.last_seen = when if story.last_seen is None else max(story.last_seen, when)
         for key, weight in vector.items():
@@ -248,6 +265,7 @@ class EventIndex:
             return
         self._unpost(absorbed, gone.weights)
         story = self._stories.setdefault(survivor, _Centroid())
+        story.languages |= gone.languages
         for key, weight in gone.weights.items():
             story.weights[key] = story.weights.get(key, 0.0) + weight
         for seen in (gone.first_seen, gone.last_seen):
@@ -285,12 +303,21 @@ class EventIndex:
         self.frequencies.expire(when)
 
     def state_bytes(self) -> int:
-        """Per story: its id, two 8-byte times, and an 8-byte key + 8-byte weight + 8-byte posting entry
-        per centroid feature. The document frequencies are shared by all stories (`frequencies`)."""
-        return sum(len(sid) + 1 + 16 + 24 * len(s.weights) for sid, s in self._stories.items())
+        """Per story: its id, two 8-byte times, its languages, and an 8-byte key + 8-byte weight + 8-byte
+        posting entry per centroid feature. The document frequencies are shared by all stories."""
+        return sum(
+            len(sid) + 1 + 16 + 24 * len(s.weights) + sum(len(lang) + 1 for lang in s.languages)
+            for sid, s in self._stories.items()
+        )
 
 
 def _cosine(vector: Mapping[int, float], norm: float, story: _Centroid) -> float:
     weights = story.weights
     dot = sum(w * weights.get(k, 0.0) for k, w in vector.items())
     return dot / (norm * story.norm) if dot else 0.0
+
+
+def _named_cosine(named: Mapping[int, float], norm: float, story: _Centroid) -> float:
+    weights = {k: w for k, w in story.weights.items() if k & NAMED}
+    dot = sum(w * weights.get(k, 0.0) for k, w in named.items())
+    return dot / (norm * math.sqrt(sum(w * w for w in weights.values()))) if dot else 0.0

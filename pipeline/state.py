@@ -133,7 +133,9 @@ class PipelineState:
             vector = self.events.observe(
                 features(item.title, body(item), analysis.actors, self.event_params), item.event_time
             )
-            matches = self.events.matches(vector, item.event_time, speaker(item.title, self.event_params))
+            matches = self.events.matches(
+                vector, item.event_time, speaker(item.title, self.event_params), item.language
+            )
             best = matches[0] if matches and matches[0].similarity >= self.event_params.threshold else None
             assignment = self.stories.assign(cluster_doc(item), best.story_id if best else None)
             story_id = self.resolve(assignment.story_id)
@@ -150,7 +152,7 @@ class PipelineState:
                 story_id, merged = self._merged_by.get(key, (story_id, ()))
                 story_id = self.resolve(story_id)
             else:
-                self.events.add(story_id, vector, item.event_time)
+                self.events.add(story_id, vector, item.event_time, item.language)
                 others = set() if assignment.is_new_story else {self.resolve(m.story_id) for m in matches}
                 story_id, merged = self._merge(story_id, sorted(others - {story_id}))
                 if merged:
@@ -223,7 +225,7 @@ class PipelineState:
             )
             topics = doc.explanation.get("topics", [])
             self._count(ref, topic_facts(doc.article_id, topics), doc.actors, doc.syndicated)
-            self.events.add(doc.story_id, vector, when)
+            self.events.add(doc.story_id, vector, when, doc.language)
             for absorbed in doc.merged_stories:
                 if absorbed in self.book:
                     self.book.merge(absorbed, doc.story_id)

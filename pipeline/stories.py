@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pipeline.breaking import Surge
@@ -81,8 +81,9 @@ class _Facts:
     last_seen: datetime
     articles: dict[int, bool] = field(default_factory=dict)  # article id hash -> syndicated
     sources: set[str] = field(default_factory=set)
-    independent: dict[str, datetime] = field(default_factory=dict)
-    """Independent source -> event time of its first report in the story."""
+    independent: dict[str, int] = field(default_factory=dict)
+    """Independent source -> event time (epoch seconds: a quarter of a datetime's state) of its first
+    report in the story."""
     tiers: set[str] = field(default_factory=set)
     topics: dict[str, TopicFact] = field(default_factory=dict)
     actors: dict[str, ActorRef] = field(default_factory=dict)
@@ -129,8 +130,8 @@ class StoryBook:
             story.last_seen = max(story.last_seen, item.event_time)
             story.sources.add(item.source_id)
             if not syndicated:
-                first = story.independent.get(item.source_id, item.event_time)
-                story.independent[item.source_id] = min(first, item.event_time)
+                at = int(item.event_time.timestamp())
+                story.independent[item.source_id] = min(story.independent.get(item.source_id, at), at)
             story.tiers.add(item.tier)
             for fact in facts:
                 best = story.topics.get(fact.topic)
@@ -159,7 +160,7 @@ class StoryBook:
 
     def arrivals(self, story_id: str) -> list[datetime]:
         """When each independent source first reported the story."""
-        return list(self._stories[story_id].independent.values())
+        return [datetime.fromtimestamp(t, UTC) for t in self._stories[story_id].independent.values()]
 
     def is_independent(self, story_id: str, source_id: str) -> bool:
         facts = self._stories.get(story_id)

@@ -96,3 +96,29 @@ def test_a_statement_joins_only_a_story_its_speaker_is_a_principal_of() -> None:
     assert index.matches(reaction, T0, speaker("Trump knocks Romney over retirement", P)) == []
     said = speaker("Romney says he will retire from the Senate", P)
     assert [m.story_id for m in index.matches(own, T0, said)] == ["romney"]
+
+
+def test_a_report_in_another_language_joins_by_the_names_and_actors_it_shares() -> None:
+    kim = ActorRef(id="person:kim-jong-un", name="Kim Jong Un", type="person")
+    english = features(
+        "Kim Jong Un meets Putin in Russia's far east",
+        "North Korea's leader Kim Jong Un met President Putin in Russia's far east.",
+        [kim, PUTIN_EN, RUS],
+        P,
+    )
+    polish = features(
+        "Spotkanie Putina z Kim Dzong Unem",
+        "Prezydent Putin przyjął przywódcę Kim Jong Una.",
+        [kim, PUTIN_PL, RUS],
+        P,
+    )
+    index = EventIndex(P)
+    index.add("summit", english, T0, "en")
+    [match] = index.matches(polish, T0, language="pl")
+    assert match.story_id == "summit" and match.similarity >= P.threshold
+    russia_only = features("Rosja ogłosiła nowe ćwiczenia", "Ćwiczenia potrwają tydzień.", [RUS], P)
+    assert index.matches(russia_only, T0, language="pl") == [], "one country in common is not the event"
+    other = features(
+        "Powódź w Libii", "Tysiące ofiar w Dernie.", [ActorRef(id="LBY", name="Libia", type="country")], P
+    )
+    assert index.matches(other, T0, language="pl") == []

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import signal
-import subprocess
 import threading
 import time
 from collections import Counter, defaultdict
@@ -24,7 +23,7 @@ from schemas.feed import SourceTier
 from schemas.item import FeedItem
 from schemas.topics import DEAD_LETTERS
 from tests.support.feedserver import FeedServer, Route
-from tests.support.pipeline import REPO, WATCHFLOOR, JobEnv, feed_item, stop, wait_for
+from tests.support.pipeline import JobEnv, feed_item, stop, wait_for
 
 CANONICAL = "kim-putin-arms-talks"
 
@@ -53,15 +52,7 @@ def _ingest_demo(job: JobEnv, tmp_path: Path) -> dict[str, str]:
         feeds = corpus.feeds(lambda o: server.url(f"/{o}.xml"), id_suffix=suffix)
         registry = tmp_path / "demo.yaml"
         registry.write_text(yaml.safe_dump({"feeds": [f.model_dump(mode="json") for f in feeds]}))
-        ingest = subprocess.run(
-            [*WATCHFLOOR, "ingest", "--registry", str(registry), "--once"],
-            cwd=REPO,
-            env=job.env(),
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-    assert ingest.returncode == 0, ingest.stderr.decode()[-2000:]
+        job.ingest_once(registry)
     return {f.id: f.id.removesuffix(suffix) for f in feeds}
 
 

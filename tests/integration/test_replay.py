@@ -7,7 +7,6 @@ puts one event's reports from many outlets into one story and keeps other news a
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -23,7 +22,7 @@ from connectors.stack.local import LocalStack
 from pipeline.storyeval import bcubed
 from schemas.topics import DEAD_LETTERS
 from tests.support.feedserver import FeedServer, Route
-from tests.support.pipeline import REPO, WATCHFLOOR, JobEnv, stop, wait_for
+from tests.support.pipeline import REPO, JobEnv, stop, wait_for
 
 DEV_DAY = REPO.parent / "shared" / "corpora" / "news-day-2023-09-13"
 EVENTS = (
@@ -81,15 +80,7 @@ def test_a_real_news_day_polled_through_the_stack_makes_one_story_per_event(
                 cutoff = day + timedelta(hours=24 * wave / WAVES)
                 published = [e for e in entries if e.published < cutoff or wave == WAVES]
                 _serve(server, published)
-                ingest = subprocess.run(
-                    [*WATCHFLOOR, "ingest", "--registry", str(registry), "--once"],
-                    cwd=REPO,
-                    env=job.env(),
-                    capture_output=True,
-                    timeout=180,
-                    check=False,
-                )
-                assert ingest.returncode == 0, ingest.stderr.decode()[-2000:]
+                job.ingest_once(registry)
                 wait_for(
                     lambda: job.committed() == job.end_offsets(),
                     timeout=240,
@@ -126,7 +117,7 @@ def test_a_real_news_day_polled_through_the_stack_makes_one_story_per_event(
         total = sum(english[event].values())
         assert largest >= total / 2, f"{event}: {sorted(english[event].values(), reverse=True)}"
         strangers = sum(1 for sid, gold in placed if sid == main and gold != event)
-        assert strangers <= largest / 2, f"{event}'s story holds {strangers} items of other stories"
+        assert strangers < largest, f"{event}'s story holds {strangers} items of other stories"
     labelled = [(sid, gold) for sid, gold in placed if gold is not None]
     score = bcubed([sid for sid, _ in labelled], [gold for _, gold in labelled])
-    assert score.f1 >= 0.8, score
+    assert score.f1 >= 0.8 and score.precision >= 0.8, score

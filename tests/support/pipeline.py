@@ -88,6 +88,18 @@ class JobEnv:
             start_new_session=True,
         )
 
+    def ingest_once(self, registry: Path, timeout: float = 180) -> None:
+        """`watchfloor ingest --once` of `registry` onto this test's items topic; fails the test on error."""
+        ingest = subprocess.run(
+            [*WATCHFLOOR, "ingest", "--registry", str(registry), "--once"],
+            cwd=REPO,
+            env=self.env(),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+        assert ingest.returncode == 0, ingest.stderr.decode()[-2000:]
+
     def docs(self, es: Elasticsearch, index: str) -> list[dict[str, Any]]:
         try:
             es.indices.refresh(index=index)

@@ -37,6 +37,12 @@ class IndexRequest:
     source: dict[str, Any]
     tag: Any = None
     """Opaque to the sink, passed through to its outputs (the pipeline's write receipts)."""
+    create: bool = False
+    """Write only if no document has this id (the first write wins: a replayed article must not move
+    the document to the story its stream position would give it now)."""
+
+
+CONFLICT = 409
 
 
 def _is_transient(status: int) -> bool:
@@ -100,7 +106,10 @@ class _BulkWriteFn(beam.DoFn):
         assert self._es is not None
         operations: list[dict[str, Any]] = []
         for r in requests:
-            operations += [{"index": {"_index": r.index, "_id": r.doc_id}}, r.source]
+            operations += [
+                {"create" if r.create else "index": {"_index": r.index, "_id": r.doc_id}},
+                r.source,
+            ]
         try:
             resp = self._es.bulk(operations=operations, refresh=self._refresh)
         except (TransportError, ApiError) as exc:
@@ -112,7 +121,9 @@ class _BulkWriteFn(beam.DoFn):
         failures = {}
         if resp.get("errors"):
             for r, item in zip(requests, resp["items"], strict=True):
-                result = item["index"]
+                result = item["create" if r.create else "index"]
+                if r.create and result.get("status") == CONFLICT:
+                    continue  # already written: what a create-only write wants
                 if result.get("status", 500) >= 300:
                     failures[(r.index, r.doc_id)] = (result["status"], json.dumps(result.get("error"))[:1000])
         return failures

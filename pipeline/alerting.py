@@ -81,7 +81,7 @@ class AlertLedger:
         if previous is None:
             return "new_story" if story.articles == 1 else "new_topic"
         if story.surge is not None and not previous.breaking:
-            return "breaking"
+            return "breaking"  # once: previous.breaking says an earlier revision already carried the surge
         if severity.rank > previous.rank:
             return "severity_up"
         if _crossed(previous.independent, len(story.independent_sources)):
@@ -98,7 +98,11 @@ class AlertLedger:
         if known is not None and known.doc.watchfloor.revision >= w.revision:
             return
         self._issued[key] = _Issued(
-            doc, SEVERITIES.index(w.severity), w.independent_sources, frozenset(w.actor_ids), w.breaking
+            doc,
+            SEVERITIES.index(w.severity),
+            w.independent_sources,
+            frozenset(w.actor_ids),
+            w.surge is not None,
         )
 
     def merge(self, absorbed: str, survivor: str) -> None:
@@ -130,12 +134,13 @@ def build_alert(
     modality = f", {fact.modality.replace('_', ' ')}" if fact.modality else ""
     people = [a.name for a in story.actors if a.type == "person"][:3]
     surge = story.surge
+    breaking = severity.factors.get("breaking", 1.0) > 1
     message = (
-        ("BREAKING " if surge else "")
+        ("BREAKING " if breaking else "")
         + f"[{severity.label}] {fact.topic.replace('_', ' ')}{modality}: {story.headline}"
         f" — {_count(len(story.sources), 'source')} ({len(story.independent_sources)} independent)"
         + (f"; {', '.join(people)}" if people else "")
-        + (f" — {surge.describe()}" if surge else "")
+        + (f" — {surge.describe()}" if breaking and surge else "")
     )
     url = None
     if story.url:
@@ -166,7 +171,7 @@ def build_alert(
             actor_ids=list(story.actor_ids),
             actors=list(story.actors),
             reason=reason,
-            breaking=surge is not None,
+            breaking=breaking,
             surge=None
             if surge is None
             else AlertSurge(

@@ -206,6 +206,10 @@ class StoryIndex:
     def live(self, story_id: str) -> bool:
         return story_id in self._by_id
 
+    def knows(self, item_id: str) -> bool:
+        """Whether the item was assigned before (a replay)."""
+        return stable_hash(item_id) in self._items
+
     def _keys(self, story: _Story) -> list[int]:
         p = self.params
         keys = set(_band_keys(story.sig, p.bands, 0))

@@ -217,6 +217,10 @@ class EventIndex:
     def observe(self, base: Features, when: datetime) -> dict[int, float]:
         """Count the article in the document frequencies and return its IDF-weighted vector."""
         self.frequencies.add(base, when)
+        return self.weigh(base, when)
+
+    def weigh(self, base: Features, when: datetime) -> dict[int, float]:
+        """The IDF-weighted vector of an article already counted (a replay)."""
         return {k: w * self.frequencies.idf(k, when) for k, w in base.items()}
 
     def matches(

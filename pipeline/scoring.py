@@ -10,8 +10,8 @@ tune one factor without guessing at the others:
 - **novelty** — 1 while the story is younger than ``fresh``, falling linearly to ``stale_factor`` at
   ``stale`` (a three-day-old story resurfacing is less urgent than breaking news);
 - **confidence** — how far the topic score clears the rule's threshold (0.85 at it, 1.0 at twice it);
-- **breaking** — ``breaking_factor`` while the story's sources come in faster than usual for its kind of
-  news (pipeline/breaking.py), else 1.
+- **breaking** — ``breaking_factor`` for ``breaking_for`` after the story's sources came in faster than
+  usual for its kind of news (pipeline/breaking.py), else 1.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ class ScoringParams:
     stale: timedelta = timedelta(hours=72)
     stale_factor: float = 0.6
     breaking_factor: float = 1.25
+    breaking_for: timedelta = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,8 @@ def score_topic(
         novelty = 1 - (1 - params.stale_factor) * faded
     ratio = min(max(fact.score / fact.threshold, 1.0), 2.0)
     confidence = 0.85 + 0.15 * (ratio - 1)
-    breaking = params.breaking_factor if story.surge is not None else 1.0
+    surging = story.surge is not None and now - story.surge.at <= params.breaking_for
+    breaking = params.breaking_factor if surging else 1.0
     raw = 100 * topic_weight * actors * corroboration * novelty * confidence * breaking
     score = min(100, round(raw))
     arithmetic = (
@@ -113,7 +115,7 @@ def score_topic(
         + (f" ({actor})" if actor else "")
         + f" * corroboration {corroboration:.2f} ({independent} independent)"
         + f" * novelty {novelty:.2f} * confidence {confidence:.2f}"
-        + (f" * breaking {breaking:g}" if story.surge is not None else "")
+        + (f" * breaking {breaking:g}" if surging else "")
         + f" = {raw:.1f} → {score}"
     )
     factors = {

@@ -106,14 +106,15 @@ class PipelineState:
         self._merged_by = {k: v for k, v in self._merged_by.items() if v[0] not in ended}
 
     def _gone(self, expired: list[str]) -> list[str]:
-        """Stories to forget once the text index expired `expired`: a merged id only drops its alias, and a
-        story is forgotten once neither it nor any story merged into it is live in the text index."""
+        """Stories to forget once the text index expired `expired`. A merged id keeps its alias only while
+        its text is live (near-copies of it still come in); a story is forgotten once neither it nor any
+        story merged into it is live in the text index."""
         candidates = set(expired)
-        for story_id in expired:
-            target = self.aliases.pop(story_id, None)
-            if target is not None:
-                candidates.add(self.resolve(target))
-        targeted = {self.resolve(t) for t in self.aliases.values()}
+        for alias, target in list(self.aliases.items()):
+            if not self.stories.live(alias):
+                del self.aliases[alias]
+                candidates.add(target)
+        targeted = set(self.aliases.values())
         return sorted(sid for sid in candidates if sid not in targeted and not self.stories.live(sid))
 
     def deduplicate(self, item: FeedItem) -> str | None:
@@ -128,47 +129,47 @@ class PipelineState:
         return story_id
 
     def assign(self, item: FeedItem, analysis: Analysis) -> Placed:
-        """Put the article in its story; a replayed article gets its first placement back."""
+        """Put the article in its story; a replayed article gets its first placement back and changes
+        nothing (not even the document frequencies)."""
         with self.lock:
-            vector = self.events.observe(
-                features(item.title, body(item), analysis.actors, self.event_params), item.event_time
-            )
-            matches = self.events.matches(
-                vector, item.event_time, speaker(item.title, self.event_params), item.language
-            )
+            when = item.event_time
+            base = features(item.title, body(item), analysis.actors, self.event_params)
+            seen = self.stories.knows(item.item_id)
+            vector = self.events.weigh(base, when) if seen else self.events.observe(base, when)
+            matches = self.events.matches(vector, when, speaker(item.title, self.event_params), item.language)
             best = matches[0] if matches and matches[0].similarity >= self.event_params.threshold else None
             assignment = self.stories.assign(cluster_doc(item), best.story_id if best else None)
             story_id = self.resolve(assignment.story_id)
-            known = self.book.syndicated(story_id, item.item_id)
-            syndicated = (
-                known
-                if known is not None
-                else not assignment.is_new_story and assignment.body_similarity >= SYNDICATION_THRESHOLD
-            )
-            facts = topic_facts(item.item_id, list(analysis.topics))
-            self._count(article_ref(item, story_id), facts, list(analysis.actors), syndicated)
             key = stable_hash(item.item_id)
+            known = self.book.syndicated(story_id, item.item_id)
             if known is not None:
-                story_id, merged = self._merged_by.get(key, (story_id, ()))
-                story_id = self.resolve(story_id)
-            else:
-                self.events.add(story_id, vector, item.event_time, item.language)
-                others = set() if assignment.is_new_story else {self.resolve(m.story_id) for m in matches}
-                story_id, merged = self._merge(story_id, sorted(others - {story_id}))
-                if merged:
-                    self._merged_by[key] = (story_id, merged)
-                    self._pace(story_id, item.event_time)
-            view = self.book.view(story_id)
-            return Placed(view, syndicated, known is not None, assignment.linked, merged)
+                first, merged = self._merged_by.get(key, (story_id, ()))
+                view = self.book.view(self.resolve(first))
+                return Placed(view, known, True, assignment.linked, merged)
+            syndicated = not assignment.is_new_story and assignment.body_similarity >= SYNDICATION_THRESHOLD
+            others = set() if assignment.is_new_story else {self.resolve(m.story_id) for m in matches}
+            story_id, merged = self._merge(story_id, sorted(others - {story_id}))
+            if merged:
+                self._merged_by[key] = (story_id, merged)
+            facts = topic_facts(item.item_id, list(analysis.topics))
+            self._count(article_ref(item, story_id), facts, list(analysis.actors), syndicated, bool(merged))
+            self.events.add(story_id, vector, when, item.language)
+            return Placed(self.book.view(story_id), syndicated, False, assignment.linked, merged)
 
     def _count(
-        self, ref: ArticleRef, facts: list[TopicFact], actors: list[ActorRef], syndicated: bool
+        self,
+        ref: ArticleRef,
+        facts: list[TopicFact],
+        actors: list[ActorRef],
+        syndicated: bool,
+        merged: bool,
     ) -> None:
-        """Count the article in its story; a new independent source is an observation of the pace of the
-        story's kind of news, which may make it breaking (pipeline/breaking.py)."""
+        """Count the article in its story (after any merge it made). A new independent source, or sources
+        brought together by a merge, is an observation of the pace of the story's kind of news, which
+        may make it breaking (pipeline/breaking.py). Live and restore run this in the same order."""
         new_source = not syndicated and not self.book.is_independent(ref.story_id, ref.source_id)
         self.book.add(ref, facts, actors, syndicated)
-        if new_source:
+        if new_source or merged:
             self._pace(ref.story_id, ref.event_time)
 
     def _pace(self, story_id: str, when: datetime) -> None:
@@ -183,6 +184,8 @@ class PipelineState:
     def _merge(self, story_id: str, others: list[str]) -> tuple[str, tuple[str, ...]]:
         """Merge `story_id` and `others` into the one that began first (then smaller id); returns the
         survivor and the ids merged into it."""
+        if not others:
+            return story_id, ()
         group = sorted({story_id, *others}, key=lambda sid: (self.book.view(sid).first_seen, sid))
         survivor, absorbed = group[0], tuple(group[1:])
         for sid in absorbed:
@@ -190,6 +193,10 @@ class PipelineState:
         return survivor, absorbed
 
     def _absorb(self, absorbed: str, survivor: str) -> None:
+        """Fold `absorbed` into `survivor`; aliases stay one step deep, so expiring one never cuts a chain."""
+        for alias, target in list(self.aliases.items()):
+            if target == absorbed:
+                self.aliases[alias] = survivor
         self.aliases[absorbed] = survivor
         self.book.merge(absorbed, survivor)
         self.ledger.merge(absorbed, survivor)
@@ -208,7 +215,10 @@ class PipelineState:
             return alerts
 
     def restore(self, articles: Iterable[ArticleDoc], alerts: Iterable[AlertDoc]) -> tuple[int, int]:
-        """Rebuild from what the job wrote before (articles in the order first processed); returns counts."""
+        """Rebuild from what the job wrote before (articles in the order first processed); returns counts.
+
+        Each article replays what its first processing did, in the same order: the merges it made, then
+        its count in the story (and the pace observation), then its centroid share."""
         n_articles = n_alerts = 0
         merges: list[tuple[str, str]] = []
         for doc in articles:
@@ -220,27 +230,30 @@ class PipelineState:
                 ClusterDoc(doc.article_id, doc.title, text, doc.feed_id, doc.source.tier, when), doc.story_id
             )
             vector = self.events.observe(features(doc.title, text, doc.actors, self.event_params), when)
-            ref = ArticleRef(
-                doc.article_id, doc.story_id, doc.title, doc.url, doc.feed_id, doc.source.tier, when
-            )
-            topics = doc.explanation.get("topics", [])
-            self._count(ref, topic_facts(doc.article_id, topics), doc.actors, doc.syndicated)
-            self.events.add(doc.story_id, vector, when, doc.language)
             for absorbed in doc.merged_stories:
-                if absorbed in self.book:
+                if absorbed in self.book and doc.story_id in self.book:
                     self.book.merge(absorbed, doc.story_id)
                     self.events.merge(absorbed, doc.story_id)
+                for alias, target in list(self.aliases.items()):
+                    if target == absorbed:
+                        self.aliases[alias] = doc.story_id
                 self.aliases[absorbed] = doc.story_id
                 merges.append((absorbed, doc.story_id))
             if doc.merged_stories:
                 self._merged_by[stable_hash(doc.article_id)] = (doc.story_id, tuple(doc.merged_stories))
-                self._pace(doc.story_id, when)
+            ref = ArticleRef(
+                doc.article_id, doc.story_id, doc.title, doc.url, doc.feed_id, doc.source.tier, when
+            )
+            topics = doc.explanation.get("topics", [])
+            facts = topic_facts(doc.article_id, topics)
+            self._count(ref, facts, doc.actors, doc.syndicated, bool(doc.merged_stories))
+            self.events.add(doc.story_id, vector, when, doc.language)
             self.observe(min(when, doc.fetched))
         for alert in alerts:
             story_id = alert.watchfloor.story_id
             if story_id in self.book or story_id in self.aliases:
                 n_alerts += 1
                 self.ledger.record(alert)
-        for absorbed, survivor in merges:
-            self.ledger.merge(absorbed, self.resolve(survivor))
+        for absorbed, survivor in merges:  # in the order they were made, as the live ledger saw them
+            self.ledger.merge(absorbed, survivor)
         return n_articles, n_alerts

@@ -77,7 +77,8 @@ def replay(
     story_of: dict[tuple[str, str], str] = {}  # dedup key -> story of the article that holds it
     for item, gold in corpus:
         kind = state.deduplicate(item)
-        keys = [("url", item.url or ""), ("hash", item.content_hash)]
+        keys = [("url", item.url)] if item.url else []
+        keys.append(("hash", item.content_hash))
         if kind in {"url", "hash"}:
             original = next(story_of[k] for k in keys if k in story_of)
             out.items.append(Replayed(item, gold, original, kind))
@@ -185,7 +186,8 @@ class AlertScores:
     alerted: int
     """Of those, how many got at least one alert."""
     alerts: int
-    """Distinct alerting (predicted story, topic) pairs that map to a real (story, topic)."""
+    """Alert threads (story id issued under, topic) that map to a real (story, topic): what an analyst
+    received, so two stories merged later still count as two."""
     exactly_one: int
     false: int
     """Alerting (predicted story, topic) pairs whose gold story does not have the topic."""

@@ -206,9 +206,8 @@ class DecideFn(_StatefulFn):
             yield dead_letter("DecideAlerts", repr(exc), c.origin, c.item.model_dump_json())
             return
         parts = 1 + 2 * len(alerts)
-        yield IndexRequest(
-            self._articles_index, doc.article_id, doc.to_es(), Receipt(c.origin, "article", parts)
-        )
+        receipt = Receipt(c.origin, "article", parts)
+        yield IndexRequest(self._articles_index, doc.article_id, doc.to_es(), receipt, create=placed.replay)
         for alert in alerts:
             aid = alert.watchfloor.alert_id
             self._alerts.inc()

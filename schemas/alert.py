@@ -82,8 +82,10 @@ class AlertDetails(BaseModel):
     reason: str = Field(
         description="Why this revision: new_story, new_topic, breaking, severity_up, corroborated, new_actor."
     )
-    breaking: bool = False
-    surge: AlertSurge | None = None
+    breaking: bool = Field(default=False, description="The story is breaking now (severity raised).")
+    surge: AlertSurge | None = Field(
+        default=None, description="Why the story was marked breaking (kept after)."
+    )
     explanation: dict[str, Any] = Field(default_factory=dict)
 
 

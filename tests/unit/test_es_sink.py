@@ -17,14 +17,20 @@ class ScriptedClient:
     def __init__(self, script: list[list[int] | Exception]) -> None:
         self.script = script
         self.calls: list[list[str]] = []
+        self.actions: list[list[str]] = []
 
     def bulk(self, operations: list[dict[str, Any]], refresh: Any = None) -> dict[str, Any]:
-        ids = [op["index"]["_id"] for op in operations[::2]]
+        actions = [next(iter(op)) for op in operations[::2]]
+        ids = [op[action]["_id"] for op, action in zip(operations[::2], actions, strict=True)]
         self.calls.append(ids)
+        self.actions.append(actions)
         step = self.script.pop(0)
         if isinstance(step, Exception):
             raise step
-        items = [{"index": {"status": s, "error": None if s < 300 else {"type": "x"}}} for s in step]
+        items = [
+            {action: {"status": s, "error": None if s < 300 else {"type": "x"}}}
+            for action, s in zip(actions, step, strict=True)
+        ]
         return {"errors": any(s >= 300 for s in step), "items": items}
 
 
@@ -65,6 +71,15 @@ def test_permanent_item_failure_becomes_a_dead_letter() -> None:
     assert '"f": 1' in dead[0].payload
 
 
+def test_a_create_only_write_that_finds_the_document_there_is_done() -> None:
+    client = ScriptedClient([[409, 409]])
+    batch = [IndexRequest("i", "replayed", {}, create=True), IndexRequest("i", "overwrite", {})]
+    written, dead = _run(_fn(client), batch)
+    assert client.actions == [["create", "index"]]
+    assert [r.doc_id for r in written] == ["replayed"], "the first write wins"
+    assert [d.origin for d in dead] == ["i/overwrite"], "a conflict on a plain index is still an error"
+
+
 def test_whole_request_failure_is_retried() -> None:
     from elasticsearch import ConnectionError as EsConnectionError
 
@@ -92,6 +107,7 @@ class SizeLimitedClient:
         self.max_docs = max_docs
         self.max_calls = max_calls  # a client error retried for ever would otherwise hang the test
         self.calls: list[list[str]] = []
+        self.actions: list[list[str]] = []
 
     def bulk(self, operations: list[dict[str, Any]], refresh: Any = None) -> dict[str, Any]:
         ids = [op["index"]["_id"] for op in operations[::2]]

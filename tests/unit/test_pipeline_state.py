@@ -205,7 +205,10 @@ class Run:
         doc = article_doc(
             item, analysis, placed.story.story_id, syndicated=placed.syndicated, merged=placed.merged
         )
-        self.articles[doc.article_id] = doc
+        if placed.replay:  # create-only: the first write of an article wins
+            self.articles.setdefault(doc.article_id, doc)
+        else:
+            self.articles[doc.article_id] = doc
         for alert in alerts:
             self.alerts[alert.watchfloor.alert_id] = alert
         return kind, placed, alerts
@@ -691,3 +694,80 @@ def test_three_outlets_within_the_hour_make_the_story_breaking_and_raise_its_sev
     assert {a.watchfloor.alert_id for a in again} == {a.watchfloor.alert_id for a in alerts}, (
         "no new revision"
     )
+
+
+# A chain of merges: the launch and the train story start apart, the summit report merges the train and
+# the cosmodrome stories, the launch-during-the-summit report merges that story into the launch's.
+LAUNCH = _variant(
+    BALTIC,
+    "North Korea fires two ballistic missiles into the sea",
+    "North Korea fired two short-range ballistic missiles into the sea off its east coast on Wednesday,"
+    " military observers said.",
+    20,
+    story="launch",
+)
+TRAIN = _variant(
+    GULF,
+    "Kim Jong Un's armoured train crosses into Russia",
+    "North Korean leader Kim Jong Un crossed into Russia aboard his armoured train on Tuesday for a visit to"
+    " meet Vladimir Putin, Russian state media said.",
+    30,
+    story="train",
+)
+COSMODROME = _variant(
+    BALTIC,
+    "Putin heads to Vostochny cosmodrome",
+    "Russian President Vladimir Putin flew to the Vostochny cosmodrome in the Amur region, where he will"
+    " receive a foreign leader for talks, the Kremlin said.",
+    35,
+    story="cosmodrome",
+)
+SUMMIT = _variant(
+    PARIS,
+    "Putin receives Kim at Vostochny cosmodrome in the Amur region",
+    "Russian President Vladimir Putin received Kim Jong Un at the Vostochny cosmodrome in the Amur region for"
+    " talks, the Kremlin said; the armoured train crossed into Russia on Tuesday.",
+    40,
+    story="summit",
+)
+LAUNCH_AT_SUMMIT = _variant(
+    GULF,
+    "North Korea fires two ballistic missiles into the sea as Kim meets Putin",
+    "North Korea fired two short-range ballistic missiles into the sea off its east coast on Wednesday while"
+    " Kim Jong Un met Vladimir Putin at the Vostochny cosmodrome.",
+    50,
+    story="launch-at-summit",
+)
+
+
+def test_a_chain_of_merges_restores_to_the_same_state_and_expires_whole(classifier: Classifier) -> None:
+    run = Run(classifier)
+    for item in [*BACKGROUND, LAUNCH, TRAIN, COSMODROME, SUMMIT, LAUNCH_AT_SUMMIT]:
+        run.process(item)
+    state = run.state
+    merged = [sid for a in run.articles.values() for sid in a.merged_stories]
+    assert len(merged) >= 2, "the scenario must chain merges"
+    assert all(target in state.book for target in state.aliases.values()), "aliases point at live stories"
+    assert set(state.aliases) == set(merged)
+
+    restored = _state()
+    restored.restore(list(run.articles.values()), list(run.alerts.values()))
+    assert restored.aliases == state.aliases
+    for story_id in {a.story_id for a in run.articles.values()} - set(state.aliases):
+        assert restored.book.view(story_id) == state.book.view(story_id)
+        assert restored.ledger.latest(story_id) == state.ledger.latest(story_id)
+    follow_up = _variant(
+        CORPUS.outlets["asia-monitor"],
+        LAUNCH_AT_SUMMIT.title,
+        LAUNCH_AT_SUMMIT.summary + " More follows.",
+        55,
+        story="next",
+    )
+    live = [(a.watchfloor.alert_id, a.watchfloor.reason) for a in run.process(follow_up)[2]]
+    after_restart = [
+        (a.watchfloor.alert_id, a.watchfloor.reason) for a in Run(classifier, restored).process(follow_up)[2]
+    ]
+    assert after_restart == live
+
+    state.expire(T0 + timedelta(days=14))
+    assert (len(state.book), state.aliases, len(state.ledger), len(state.events)) == (0, {}, 0, 0)

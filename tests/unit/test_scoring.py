@@ -205,3 +205,18 @@ def test_watchlist_load_accepts_an_empty_file_and_a_weight_of_exactly_one(tmp_pa
     watchlist = Watchlist.load(one)
     assert watchlist.weights == {"FRA": 1.0}
     assert watchlist.factor(["FRA"]) == (1.0, None)
+
+
+def test_breaking_raises_the_score_for_a_while_then_wears_off() -> None:
+    from dataclasses import replace
+
+    from pipeline.breaking import Surge
+
+    surge = Surge(sources=4, window_s=3600, baseline=1.0, kind="leader_visit|*", at=T0)
+    breaking = replace(_story(), surge=surge)
+    score, factors = _score(story=breaking, weight=0.5, now=T0 + timedelta(hours=1))
+    assert factors["breaking"] == 1.25 and score == round(0.5 * 100 * 1.25)
+    _, later = _score(
+        story=breaking, weight=0.5, now=T0 + ScoringParams().breaking_for + timedelta(minutes=1)
+    )
+    assert later["breaking"] == 1.0

@@ -261,7 +261,8 @@ class Notifier:
 
     def run(self, *, idle_exit_s: float | None = None) -> None:
         """Consume until `stop()`; with `idle_exit_s`, also return once nothing arrived for that long
-        and every delivery settled (tests, one-shot runs)."""
+        and every delivery settled (tests, one-shot runs). Raises RuntimeError once stopped if a
+        destination's worker failed: better a restart than waiting for alerts nothing will settle."""
         for worker in self._workers.values():
             worker.start()
         consumer = KafkaConsumer(
@@ -302,6 +303,9 @@ class Notifier:
             self.ledger.close()
             self.stories.close()
             self.snoozes.close()
+        failed = [w.dest.id for w in self._workers.values() if w.failure is not None]
+        if failed:
+            raise RuntimeError(f"the workers of destinations {failed} failed; see the log")
 
     def stop(self) -> None:
         self.stop_event.set()

@@ -74,6 +74,7 @@ class Worker(threading.Thread, ABC):
         every = dest.digest.every_minutes * 60 if dest.digest else None
         self._digest_every = every
         self._next_digest = time.monotonic() + every if every else None
+        self.failure: Exception | None = None
 
     @abstractmethod
     def admit(self, alert: AlertDoc, silenced: str | None) -> bool:
@@ -94,6 +95,15 @@ class Worker(threading.Thread, ABC):
                 if self._next_digest is not None and time.monotonic() >= self._next_digest:
                     self._send_digest()
                     self._next_digest = time.monotonic() + (self._digest_every or 0)
+        except Exception as exc:
+            # A bug, not a failed delivery (that is an outcome). Without this worker its alerts would
+            # never settle and the notifier would wait for ever; stopping it leaves their offsets
+            # uncommitted, so a restart resumes at them.
+            log.exception(
+                "destination worker failed; stopping the notifier", extra={"destination": self.dest.id}
+            )
+            self.failure = exc
+            self._n.stop()
         finally:
             self._sender.close()
 

@@ -12,10 +12,11 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,15 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from connectors.kafka_sink import make_producer
 from connectors.notify.config import credentials
+from connectors.notify.delivery import Outcome, Sender
+from connectors.notify.markup import Rendered
 from connectors.notify.notifier import SNOOZE_PREFIX, Notifier, Snoozes
 from connectors.notify.signing import verify
 from connectors.notify.table import CompactedTable
 from connectors.stack.local import LocalStack
 from schemas.alert import AlertDoc
 from schemas.article import ActorRef
-from schemas.notify import NotifyConfig
+from schemas.notify import Destination, NotifyConfig
 from schemas.topics import DEAD_LETTERS, STATE
 from tests.support.alerts import SECRET, alert
 from tests.support.pipeline import REPO, WATCHFLOOR
@@ -85,7 +88,13 @@ class Env:
             {"kibana_url": "http://kibana.test:5601", "destinations": destinations}
         ), env
 
-    def notifier(self, cfg: NotifyConfig, env: dict[str, str], group: str = "") -> Notifier:
+    def notifier(
+        self,
+        cfg: NotifyConfig,
+        env: dict[str, str],
+        group: str = "",
+        sender_factory: Callable[[Destination, str, threading.Event], Sender] | None = None,
+    ) -> Notifier:
         return Notifier(
             cfg,
             credentials(cfg, env),
@@ -94,6 +103,7 @@ class Env:
             dead_letter_topic=DEAD_LETTERS.name,
             state_topic=STATE.name,
             group_id=group or f"wf-notify-{self.run}",
+            sender_factory=sender_factory,
         )
 
 
@@ -324,6 +334,26 @@ def test_snoozed_story_and_actor_are_not_delivered(stack: LocalStack, receiver: 
     cfg, secrets = env.config(receiver, [{"id": "hook", "kind": "webhook"}])
     env.notifier(cfg, secrets).run(idle_exit_s=2)
     assert [s["story_id"] for s in _stories(receiver.at(f"/hook-{env.run}"))] == [loud.watchfloor.story_id]
+
+
+@pytest.mark.timeout(120)  # the failure this guards against is a notifier that never returns
+def test_a_failing_worker_stops_the_notifier_and_a_restart_delivers_what_it_held(
+    stack: LocalStack, receiver: Receiver
+) -> None:
+    env = Env(stack)
+    held = alert(1)
+    env.produce([held])
+    cfg, secrets = env.config(receiver, [{"id": "hook", "kind": "webhook"}])
+
+    class Broken(Sender):
+        def deliver(self, message: Rendered) -> Outcome | None:
+            raise RuntimeError("a bug in delivery")
+
+    broken = env.notifier(cfg, secrets, sender_factory=lambda d, url, stop: Broken(d, url, stop=stop))
+    with pytest.raises(RuntimeError, match=f"hook-{env.run}"):
+        broken.run(idle_exit_s=2)
+    env.notifier(cfg, secrets).run(idle_exit_s=2)  # its offset was not committed
+    assert [s["story_id"] for s in _stories(receiver.at(f"/hook-{env.run}"))] == [held.watchfloor.story_id]
 
 
 def test_sigkill_mid_delivery_then_restart_delivers_every_alert_once(

@@ -65,6 +65,7 @@ def main() -> None:
                         "url_env": "URL",
                         "secret_env": "SECRET",
                         "rate_per_minute": 1e9,
+                        "granularity": "topic",  # a message per alert, as the plain loop sends
                     }
                 ]
             }

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from schemas.alert import Severity
 
 DestinationKind = Literal["webhook", "slack", "teams", "pagerduty"]
+Granularity = Literal["story", "topic"]
 SEVERITY_ORDER: tuple[Severity, ...] = ("low", "medium", "high", "critical")
 
 
@@ -32,12 +33,15 @@ class Route(BaseModel):
 
 
 class Digest(BaseModel):
-    """Collect alerts below `below` severity and send them as one message every `every_minutes`."""
+    """Collect alerts below `below` severity and send them as one message every `every_minutes`. With
+    story granularity the digest lists stories, and a story's severity is its highest topic's."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     every_minutes: float = Field(default=15, gt=0)
-    below: Severity = Field(default="high", description="Alerts of lower severity wait for the digest.")
+    below: Severity = Field(
+        default="high", description="Alerts (or stories) of lower severity wait for the digest."
+    )
 
 
 class Destination(BaseModel):
@@ -52,6 +56,20 @@ class Destination(BaseModel):
         "(pagerduty).",
     )
     route: Route = Route()
+    granularity: Granularity = Field(
+        default="story",
+        description="'story': one message per story, then an update only on a material change (a new "
+        "topic, a modality change, a higher severity, independent corroboration reaching 2, 3 or 5); "
+        "'topic': one message per alert revision, per story and topic.",
+    )
+    coalesce_s: float = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="Story granularity: a story's first alert waits this long for the rest of its story "
+        "(the pipeline issues a story's topics moments apart), so they make one message. Ignored with "
+        "granularity 'topic'.",
+    )
     template: str | None = Field(
         default=None,
         description="Headline template: {severity}, {topic}, {headline}, {sources}, {actors}, {story_id}.",
@@ -112,6 +130,12 @@ class NotifyConfig(BaseModel):
         default="http://127.0.0.1:5601", description="Base URL for the Discover links in every alert."
     )
     destinations: tuple[Destination, ...] = Field(min_length=1)
+    story_ttl_hours: float = Field(
+        default=7 * 24,
+        gt=0,
+        description="How long the notifier remembers what it told a destination about a story after the "
+        "story's last alert (story granularity); a story that alerts again later counts as new.",
+    )
 
     @field_validator("destinations")
     @classmethod

@@ -70,7 +70,11 @@ def notify(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: notifier.stop())
     log.info("notifier running", extra={"destinations": [d.id for d in cfg.destinations]})
-    notifier.run(idle_exit_s=idle_exit)
+    try:
+        notifier.run(idle_exit_s=idle_exit)
+    except RuntimeError as exc:
+        log.error("notifier stopped: %s", exc)
+        raise typer.Exit(1) from exc
     log.info("notifier stopped")
 
 

@@ -48,7 +48,8 @@ WATCHFLOOR = [sys.executable, "-m", "connectors"]
 
 @dataclass
 class Deliveries:
-    """What the webhook sink received, for the view: one line per alert, revisions as updates."""
+    """What the webhook sink received, for the view: a line per story message (updates marked), or per
+    alert from a per-topic destination."""
 
     lines: list[Text] = field(default_factory=list)
     payloads: list[dict[str, Any]] = field(default_factory=list)
@@ -56,21 +57,35 @@ class Deliveries:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, payload: dict[str, Any], verified: bool) -> None:
-        alerts = [payload["data"]] if payload.get("type") == "watchfloor.alert" else payload["data"]["alerts"]
+        data = payload["data"]
+        items = {"watchfloor.story_digest": "stories", "watchfloor.digest": "alerts"}.get(
+            payload.get("type", "")
+        )
         with self.lock:
             self.payloads.append(payload)
-            for item in alerts:
-                w = item["alert"]["watchfloor"]
-                kind = "ALERT " if w["revision"] == 1 else f"UPDATE r{w['revision']}"
-                style = {"critical": "bold red", "high": "red", "medium": "yellow"}.get(w["severity"], "cyan")
-                line = Text(f"{time.strftime('%H:%M:%S')} {kind} ", style="bold")
-                line.append(f"[{w['severity']}] {w['topic']}", style=style)
-                line.append(f" {w['headline'][:80]} ({w['source_count']} sources) ")
-                line.append(
-                    "signed ✓" if verified else "SIGNATURE INVALID", style="green" if verified else "red"
-                )
-                self.lines.append(line)
+            for item in data[items] if items else [data]:
+                self.lines.append(_line(item, verified))
                 self.count += 1
+
+
+def _line(item: dict[str, Any], verified: bool) -> Text:
+    if "alert" in item:
+        w = item["alert"]["watchfloor"]
+        kind = "ALERT " if w["revision"] == 1 else f"UPDATE r{w['revision']}"
+        severity, what, headline, sources = w["severity"], w["topic"], w["headline"], w["source_count"]
+        why = ""
+    else:  # a story message
+        number = item["update"]["message"]
+        kind = "STORY " if number == 1 else f"UPDATE {number}"
+        severity, headline, sources = item["severity"], item["headline"], item["sources"]
+        what = ", ".join(t["topic"] for t in item["topics"])
+        why = "" if number == 1 else "; ".join(c["text"] for c in item["update"]["changes"]) + " "
+    style = {"critical": "bold red", "high": "red", "medium": "yellow"}.get(severity, "cyan")
+    line = Text(f"{time.strftime('%H:%M:%S')} {kind} ", style="bold")
+    line.append(f"[{severity}] {what}", style=style)
+    line.append(f" {headline[:80]} ({sources} sources) {why}")
+    line.append("signed ✓" if verified else "SIGNATURE INVALID", style="green" if verified else "red")
+    return line
 
 
 def _metric(text: str, name: str) -> float:

@@ -21,7 +21,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from connectors.notify.formats import Rendered
+from connectors.notify.markup import Rendered
 from schemas.notify import Destination
 
 USER_AGENT = "Watchfloor-Notifier/1"

@@ -7,61 +7,27 @@ the analyst sees the alert's revisions and the articles behind it.
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeAlias
-from urllib.parse import quote
+from typing import Any
 
-from connectors.notify import signing
+from connectors.notify.markup import (
+    DIGEST_SHOWN,
+    PAGERDUTY_SEVERITY,
+    Rendered,
+    card,
+    check,
+    clip,
+    esc,
+    kibana_link,
+    mrkdwn,
+    seal,
+)
 from schemas.alert import AlertDetails, AlertDoc
 from schemas.notify import Destination
 
-ALERTS_DATA_VIEW = "watchfloor-alerts"
 DEFAULT_TEMPLATE = "[{severity}] {topic}: {headline}"
 EXPLANATION_CHARS = 300
-DIGEST_SHOWN = 40
-"""Alerts listed in a Slack or Teams digest (Slack allows 50 blocks a message); the rest are counted."""
-
-_PAGERDUTY_SEVERITY = {"critical": "critical", "high": "error", "medium": "warning", "low": "info"}
-_FRAGMENT_SAFE = "!'(),:"
-_RISON_ID = re.compile(r"[^-0-9 '!:(),*@$][^ '!:(),*@$]*")
-
-Rison: TypeAlias = "str | Mapping[str, Rison]"
-
-
-@dataclass(frozen=True)
-class Rendered:
-    body: bytes
-    headers: dict[str, str]
-
-
-def rison(value: Rison) -> str:
-    """Rison (https://github.com/Nanonid/rison), the compact notation of Kibana's URL state; only the
-    strings and objects a Discover link needs."""
-    if isinstance(value, str):
-        if _RISON_ID.fullmatch(value):
-            return value
-        return "'" + value.replace("!", "!!").replace("'", "!'") + "'"
-    return "(" + ",".join(f"{rison(k)}:{rison(v)}" for k, v in value.items()) + ")"
-
-
-def kibana_link(kibana_url: str, story_id: str) -> str:
-    """Discover on the alerts data view, filtered to the story: all its topics and revisions."""
-    kql_value = story_id.replace("\\", "\\\\").replace('"', '\\"')
-    g = {"time": {"from": "now-30d", "to": "now"}}
-    a = {
-        "dataSource": {"dataViewId": ALERTS_DATA_VIEW, "type": "dataView"},
-        "query": {"language": "kuery", "query": f'watchfloor.story_id:"{kql_value}"'},
-    }
-    # Rison's punctuation is valid in a fragment and keeps the link readable; everything else,
-    # `&`, `=`, `+`, quotes and spaces included, is percent-encoded so it cannot split the state.
-    state = "&".join(
-        f"{name}={quote(rison(value), safe=_FRAGMENT_SAFE)}" for name, value in (("_g", g), ("_a", a))
-    )
-    return f"{kibana_url.rstrip('/')}/app/discover#/?{state}"
 
 
 def render(
@@ -75,32 +41,18 @@ def render(
 ) -> Rendered:
     """One alert makes an alert message, several a digest. `msg_id` is the idempotency key (the
     alert id, or the digest's); `secret` is the webhook signing key or the PagerDuty routing key."""
-    if not alerts:
-        raise ValueError(f"destination {dest.id}: nothing to render")
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+    check(dest, len(alerts), now)
     links = [kibana_link(kibana_url, a.watchfloor.story_id) for a in alerts]
-    headers = {"Content-Type": "application/json"}
     payload: dict[str, Any]
     if dest.kind == "webhook":
-        if secret is None:
-            raise ValueError(f"destination {dest.id}: a webhook needs a signing secret")
         payload = _webhook(alerts, links, now)
-        body = _json(payload)
-        headers |= signing.headers(secret, msg_id, int(now.timestamp()), body)
-        headers["Idempotency-Key"] = msg_id
-        return Rendered(body, headers)
-    if dest.kind == "slack":
+    elif dest.kind == "slack":
         payload = _slack(dest, alerts, links)
     elif dest.kind == "teams":
         payload = _teams(dest, alerts, links)
     else:
-        if secret is None:
-            raise ValueError(f"destination {dest.id}: PagerDuty needs a routing key")
-        if len(alerts) > 1:
-            raise ValueError(f"destination {dest.id}: PagerDuty takes one alert per event, not digests")
-        payload = _pagerduty(dest, alerts[0], links[0], routing_key=secret)
-    return Rendered(_json(payload), headers)
+        payload = _pagerduty(dest, alerts[0], links[0])
+    return seal(dest, payload, secret=secret, msg_id=msg_id, now=now)
 
 
 def headline(dest: Destination, alert: AlertDoc) -> str:
@@ -124,15 +76,7 @@ def explanation(alert: AlertDoc) -> str:
         section = w.explanation.get(name)
         if isinstance(section, dict) and isinstance(section.get("arithmetic"), str):
             parts.append(f"{name} {section['arithmetic']}")
-    return _clip(" ".join("; ".join(parts).split()), EXPLANATION_CHARS)
-
-
-def _json(payload: Mapping[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(" ".join("; ".join(parts).split()), EXPLANATION_CHARS)
 
 
 def _actors(w: AlertDetails) -> str:
@@ -153,16 +97,6 @@ def _webhook(alerts: Sequence[AlertDoc], links: Sequence[str], now: datetime) ->
     }
 
 
-def _esc(text: str) -> str:
-    """Slack's mrkdwn control characters as entities, so an outlet's headline cannot inject links or
-    mentions."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": text}
-
-
 def _slack(dest: Destination, alerts: Sequence[AlertDoc], links: Sequence[str]) -> dict[str, Any]:
     if len(alerts) > 1:
         return _slack_digest(alerts, links)
@@ -171,20 +105,20 @@ def _slack(dest: Destination, alerts: Sequence[AlertDoc], links: Sequence[str]) 
     title = headline(dest, alert)
     topic = w.topic + (f" ({w.modality})" if w.modality else "")
     return {
-        "text": _esc(title),
+        "text": esc(title),
         "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150)}},
+            {"type": "header", "text": {"type": "plain_text", "text": clip(title, 150)}},
             {
                 "type": "section",
                 "fields": [
-                    _mrkdwn(f"*Severity*\n{w.severity} ({w.score:g})"),
-                    _mrkdwn(f"*Topic*\n{_esc(topic)}"),
-                    _mrkdwn(f"*Actors*\n{_esc(_clip(_actors(w), 500)) or '—'}"),
-                    _mrkdwn(f"*Sources*\n{_sources(w)}"),
+                    mrkdwn(f"*Severity*\n{w.severity} ({w.score:g})"),
+                    mrkdwn(f"*Topic*\n{esc(topic)}"),
+                    mrkdwn(f"*Actors*\n{esc(clip(_actors(w), 500)) or '—'}"),
+                    mrkdwn(f"*Sources*\n{_sources(w)}"),
                 ],
             },
-            {"type": "context", "elements": [_mrkdwn(_esc(explanation(alert)))]},
-            {"type": "section", "text": _mrkdwn(f"<{_esc(link)}|Open in Kibana>")},
+            {"type": "context", "elements": [mrkdwn(esc(explanation(alert)))]},
+            {"type": "section", "text": mrkdwn(f"<{esc(link)}|Open in Kibana>")},
         ],
     }
 
@@ -194,27 +128,11 @@ def _slack_digest(alerts: Sequence[AlertDoc], links: Sequence[str]) -> dict[str,
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
     for alert, link in zip(alerts[:DIGEST_SHOWN], links, strict=False):
         w = alert.watchfloor
-        line = f"*{w.severity}* · {_esc(w.topic)} · <{_esc(link)}|{_esc(_clip(w.headline, 200))}>"
-        blocks.append({"type": "section", "text": _mrkdwn(line)})
+        line = f"*{w.severity}* · {esc(w.topic)} · <{esc(link)}|{esc(clip(w.headline, 200))}>"
+        blocks.append({"type": "section", "text": mrkdwn(line)})
     if len(alerts) > DIGEST_SHOWN:
-        blocks.append({"type": "context", "elements": [_mrkdwn(f"and {len(alerts) - DIGEST_SHOWN} more")]})
+        blocks.append({"type": "context", "elements": [mrkdwn(f"and {len(alerts) - DIGEST_SHOWN} more")]})
     return {"text": title, "blocks": blocks}
-
-
-def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
-    """An Adaptive Card in the message envelope a Teams Workflows (Power Automate) webhook expects."""
-    content: dict[str, Any] = {
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "type": "AdaptiveCard",
-        "version": "1.4",
-        "body": body,
-    }
-    if actions:
-        content["actions"] = actions
-    return {
-        "type": "message",
-        "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": content}],
-    }
 
 
 def _teams(dest: Destination, alerts: Sequence[AlertDoc], links: Sequence[str]) -> dict[str, Any]:
@@ -240,7 +158,7 @@ def _teams(dest: Destination, alerts: Sequence[AlertDoc], links: Sequence[str]) 
         {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts.items()]},
         {"type": "TextBlock", "text": explanation(alert), "isSubtle": True, "size": "small", "wrap": True},
     ]
-    return _card(body, [{"type": "Action.OpenUrl", "title": "Open in Kibana", "url": link}])
+    return card(body, [{"type": "Action.OpenUrl", "title": "Open in Kibana", "url": link}])
 
 
 def _teams_digest(alerts: Sequence[AlertDoc], links: Sequence[str]) -> dict[str, Any]:
@@ -274,21 +192,20 @@ def _teams_digest(alerts: Sequence[AlertDoc], links: Sequence[str]) -> dict[str,
         )
     if len(alerts) > DIGEST_SHOWN:
         body.append({"type": "TextBlock", "text": f"and {len(alerts) - DIGEST_SHOWN} more", "isSubtle": True})
-    return _card(body, [])
+    return card(body, [])
 
 
-def _pagerduty(dest: Destination, alert: AlertDoc, link: str, *, routing_key: str) -> dict[str, Any]:
+def _pagerduty(dest: Destination, alert: AlertDoc, link: str) -> dict[str, Any]:
     """An Events API v2 trigger; `dedup_key` is the story, so its later revisions and topics update
     one incident instead of paging again."""
     w = alert.watchfloor
     return {
-        "routing_key": routing_key,
         "event_action": "trigger",
         "dedup_key": w.story_id,
         "payload": {
-            "summary": _clip(headline(dest, alert), 1024),
+            "summary": clip(headline(dest, alert), 1024),
             "source": "watchfloor",
-            "severity": _PAGERDUTY_SEVERITY[w.severity],
+            "severity": PAGERDUTY_SEVERITY[w.severity],
             "timestamp": alert.timestamp.isoformat(),
             "component": w.topic,
             "group": w.story_id,

@@ -1,21 +1,20 @@
-"""The notifier: consume ``watchfloor.alerts``, route each alert, deliver it once per destination.
+"""The notifier: consume ``watchfloor.alerts``, route each alert, and hand it to each destination's
+worker (connectors/notify/workers.py), which delivers a message per alert or per story.
 
-- One worker thread per destination delivers from a bounded queue. A destination that is down delays
-  only its own alerts, until its queue is full and back-pressure reaches the consumer.
-- The delivery ledger (``notify:`` keys on the compacted state topic) records each (destination,
-  alert_id) once delivered, dead-lettered or queued for a digest. It is written, acks=all, before the
-  alert's offset may be committed. A restart or a rebalance therefore skips what was already settled.
+- What each destination was sent is recorded on the compacted state topic (``notify:`` keys), acks=all,
+  before the alert's offset may be committed: the delivery ledger for per-topic destinations, a story
+  state for per-story ones. A restart or a rebalance therefore skips what was already settled.
 - A Kafka offset is committed only when every destination routed from that record, and every record
-  before it in the partition, is settled.
+  before it in the partition, is settled (delivered, dead-lettered, queued for a digest, or for a
+  story, found not to change it materially).
 
-What is not prevented: a crash after a receiver answered 2xx but before the ledger write. That alert
-is sent again after the restart, with the same idempotency key (``webhook-id`` = ``alert_id``). Signed
-webhooks and PagerDuty (``dedup_key``) collapse it; Slack and Teams cannot.
+What is not prevented: a crash after a receiver answered 2xx but before that write. The message
+is sent again after the restart, with the same idempotency key (``webhook-id`` = the alert id, or the
+story message's id). Signed webhooks and PagerDuty (``dedup_key``) collapse it; Slack and Teams cannot.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import queue
 import threading
@@ -23,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
@@ -30,19 +30,19 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import SecretStr, ValidationError
 
 from connectors.kafka_sink import dead_letter_record, make_producer
-from connectors.notify.delivery import Outcome, Sender
-from connectors.notify.formats import render
+from connectors.notify.delivery import Sender
 from connectors.notify.routing import matches
 from connectors.notify.table import CompactedTable
+from connectors.notify.workers import AlertWorker, StoryWorker, Task, Worker
 from schemas.alert import AlertDoc
 from schemas.deadletter import DeadLetter, describe_validation
-from schemas.notify import Destination, NotifyConfig, severity_at_least
+from schemas.notify import Destination, NotifyConfig
 
 log = logging.getLogger("watchfloor.notify")
 
 LEDGER_PREFIX = "notify:delivery:"
+STORY_PREFIX = "notify:story:"
 SNOOZE_PREFIX = "notify:snooze:"
-QUEUE_SIZE = 1000
 SNOOZE_REFRESH_S = 5.0
 
 
@@ -59,8 +59,14 @@ class NotifyMetrics:
         self.consumed = Counter("watchfloor_notify_alerts_consumed_total", "Alert messages read.", registry=r)
         self.deliveries = Counter(
             "watchfloor_notify_deliveries_total",
-            "Deliveries by destination and outcome (delivered, dead, duplicate, snoozed, digested).",
+            "Alerts by destination and fate (delivered, dead, duplicate, snoozed, digested, not_material).",
             ["destination", "outcome"],
+            registry=r,
+        )
+        self.story_messages = Counter(
+            "watchfloor_notify_story_messages_total",
+            "Story messages and story digests sent, by destination and outcome (delivered, dead).",
+            ["destination", "kind", "outcome"],
             registry=r,
         )
         self.attempts = Counter(
@@ -162,76 +168,6 @@ class _Progress:
                 self._committed.pop(tp, None)
 
 
-@dataclass(frozen=True)
-class _Task:
-    tp: TopicPartition
-    offset: int
-    alert: AlertDoc
-    enqueued: float
-
-
-class _Worker(threading.Thread):
-    """Delivers one destination's alerts in order, and its digest when one is due."""
-
-    def __init__(self, notifier: Notifier, dest: Destination, creds: Credentials) -> None:
-        super().__init__(name=f"notify-{dest.id}", daemon=True)
-        self.dest = dest
-        self.queue: queue.Queue[_Task] = queue.Queue(QUEUE_SIZE)
-        self._n = notifier
-        self._secret = creds.secret.get_secret_value() if creds.secret else None
-        self._sender = notifier.sender_factory(dest, creds.url.get_secret_value(), notifier.stop_event)
-        every = dest.digest.every_minutes * 60 if dest.digest else None
-        self._digest_every = every
-        self._next_digest = time.monotonic() + every if every else None
-
-    def run(self) -> None:
-        try:
-            while not self._n.stop_event.is_set():
-                try:
-                    task = self.queue.get(timeout=0.2)
-                except queue.Empty:
-                    task = None
-                if task is not None:
-                    self._deliver(task)
-                if self._next_digest is not None and time.monotonic() >= self._next_digest:
-                    self._send_digest()
-                    self._next_digest = time.monotonic() + (self._digest_every or 0)
-        finally:
-            self._sender.close()
-
-    def _send(self, alerts: list[AlertDoc], msg_id: str) -> Outcome | None:
-        """Render and deliver; a message that cannot be rendered is a permanent failure (dead letter)."""
-        try:
-            message = render(
-                self.dest,
-                alerts,
-                kibana_url=self._n.config.kibana_url,
-                secret=self._secret,
-                msg_id=msg_id,
-                now=datetime.now(UTC),
-            )
-        except ValueError as exc:
-            outcome: Outcome | None = Outcome(False, 0, f"cannot render: {exc}")
-        else:
-            outcome = self._sender.deliver(message)
-        if outcome is not None:  # None: stopping, neither delivered nor dead; a restart tries again
-            self._n.metrics.attempts.labels(self.dest.id).inc(outcome.attempts)
-            self._n.settle_delivery(self.dest, alerts, outcome)
-        return outcome
-
-    def _deliver(self, task: _Task) -> None:
-        if self._send([task.alert], task.alert.watchfloor.alert_id) is None:
-            return  # the offset stays uncommitted
-        self._n.metrics.delivery_seconds.labels(self.dest.id).observe(time.monotonic() - task.enqueued)
-        self._n.progress.settle(task.tp, task.offset)
-
-    def _send_digest(self) -> None:
-        queued = self._n.queued(self.dest.id)
-        if queued:
-            ids = sorted(a.watchfloor.alert_id for a in queued)
-            self._send(queued, "digest-" + hashlib.sha256("\x00".join(ids).encode()).hexdigest()[:24])
-
-
 class Notifier:
     def __init__(
         self,
@@ -262,47 +198,21 @@ class Notifier:
         self.snoozes = Snoozes(CompactedTable(bootstrap, state_topic, SNOOZE_PREFIX))
         self._dead = make_producer(bootstrap)
         self._ledger_lock = threading.Lock()
-        self._workers = {d.id: _Worker(self, d, credentials[d.id]) for d in config.destinations}
+        self.stories = CompactedTable(bootstrap, state_topic, STORY_PREFIX)
+        self._workers: dict[str, Worker] = {
+            d.id: (StoryWorker if d.granularity == "story" else AlertWorker)(self, d, credentials[d.id])
+            for d in config.destinations
+        }
 
-    # --- ledger -------------------------------------------------------------------------------------
+    # --- durable state -----------------------------------------------------------------------------
 
     @staticmethod
-    def _key(dest_id: str, alert_id: str) -> str:
+    def ledger_key(dest_id: str, alert_id: str) -> str:
         return f"{dest_id}:{alert_id}"
 
-    def queued(self, dest_id: str) -> list[AlertDoc]:
-        prefix = f"{dest_id}:"
-        rows = [v for k, v in self.ledger.items() if k.startswith(prefix) and v.get("status") == "queued"]
-        return [AlertDoc.model_validate(r["alert"]) for r in sorted(rows, key=lambda r: r["at"])]
-
-    def settle_delivery(self, dest: Destination, alerts: list[AlertDoc], outcome: Outcome) -> None:
-        """Record the outcome durably: delivered, or dead-lettered with the reason."""
-        status = "delivered" if outcome.delivered else "dead"
-        now = datetime.now(UTC).isoformat()
-        for alert in alerts:
-            aid = alert.watchfloor.alert_id
-            if not outcome.delivered:
-                self.dead_letter(
-                    "NotifyDeliver",
-                    f"{dest.id}: {outcome.detail}",
-                    f"{dest.id}/{aid}",
-                    alert.model_dump_json(by_alias=True),
-                )
-            with self._ledger_lock:
-                self.ledger.put(
-                    self._key(dest.id, aid), {"status": status, "at": now, "attempts": outcome.attempts}
-                )
-            self.metrics.deliveries.labels(dest.id, status).inc()
-            log.info(
-                "alert %s",
-                status,
-                extra={
-                    "destination": dest.id,
-                    "alert.id": aid,
-                    "attempts": outcome.attempts,
-                    "detail": outcome.detail,
-                },
-            )
+    def put_ledger(self, key: str, value: dict[str, Any]) -> None:
+        with self._ledger_lock:
+            self.ledger.put(key, value)
 
     def dead_letter(self, stage: str, reason: str, origin: str, payload: str | bytes | None) -> None:
         letter = DeadLetter.of(stage, reason, origin, payload)
@@ -324,29 +234,12 @@ class Notifier:
             )
             self.progress.read(tp, offset, 0)
             return
-        now = datetime.now(UTC)
-        silenced = self.snoozes.snoozed(alert, now)
-        tasks: list[tuple[_Worker, _Task]] = []
-        for dest in self.config.destinations:
-            if not matches(dest.route, alert):
-                continue
-            key = self._key(dest.id, alert.watchfloor.alert_id)
-            if self.ledger.get(key) is not None:
-                self.metrics.deliveries.labels(dest.id, "duplicate").inc()
-                continue
-            if silenced:
-                self.metrics.deliveries.labels(dest.id, "snoozed").inc()
-                log.info(
-                    "alert snoozed",
-                    extra={"destination": dest.id, "alert.id": alert.watchfloor.alert_id, "snooze": silenced},
-                )
-                continue
-            if dest.digest and not severity_at_least(alert.watchfloor.severity, dest.digest.below):
-                with self._ledger_lock:
-                    self.ledger.put(key, {"status": "queued", "at": now.isoformat(), "alert": alert.to_es()})
-                self.metrics.deliveries.labels(dest.id, "digested").inc()
-                continue
-            tasks.append((self._workers[dest.id], _Task(tp, offset, alert, time.monotonic())))
+        silenced = self.snoozes.snoozed(alert, datetime.now(UTC))
+        tasks = [
+            (worker, Task(tp, offset, alert, time.monotonic()))
+            for worker in self._workers.values()
+            if matches(worker.dest.route, alert) and worker.admit(alert, silenced)
+        ]
         self.progress.read(tp, offset, len(tasks))
         for worker, task in tasks:
             while not self.stop_event.is_set():
@@ -368,7 +261,8 @@ class Notifier:
 
     def run(self, *, idle_exit_s: float | None = None) -> None:
         """Consume until `stop()`; with `idle_exit_s`, also return once nothing arrived for that long
-        and every delivery settled (tests, one-shot runs)."""
+        and every delivery settled (tests, one-shot runs). Raises RuntimeError once stopped if a
+        destination's worker failed: better a restart than waiting for alerts nothing will settle."""
         for worker in self._workers.values():
             worker.start()
         consumer = KafkaConsumer(
@@ -407,7 +301,11 @@ class Notifier:
             consumer.close(autocommit=False)
             self._dead.close()
             self.ledger.close()
+            self.stories.close()
             self.snoozes.close()
+        failed = [w.dest.id for w in self._workers.values() if w.failure is not None]
+        if failed:
+            raise RuntimeError(f"the workers of destinations {failed} failed; see the log")
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -424,3 +322,4 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         self._n.ledger.refresh()  # what the previous owner delivered is skipped
+        self._n.stories.refresh()

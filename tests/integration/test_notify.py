@@ -1,7 +1,9 @@
 """The notifier against the real broker and real local HTTP receivers.
 
-Each test has its own alerts topic, consumer group and destination ids (the ledger on the shared state
-topic is keyed by destination), so tests neither see each other's deliveries nor depend on order.
+Each test has its own alerts topic, consumer group and destination ids (the ledger and the story states
+on the shared state topic are keyed by destination), so tests neither see each other's deliveries nor
+depend on order. Destinations have the default granularity (a message per story) unless a test says
+`granularity: topic`; each alert of `tests.support.alerts.alert(n)` is a story of its own.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -23,16 +27,19 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from connectors.kafka_sink import make_producer
 from connectors.notify.config import credentials
+from connectors.notify.delivery import Outcome, Sender
+from connectors.notify.markup import Rendered
 from connectors.notify.notifier import SNOOZE_PREFIX, Notifier, Snoozes
 from connectors.notify.signing import verify
 from connectors.notify.table import CompactedTable
 from connectors.stack.local import LocalStack
 from schemas.alert import AlertDoc
-from schemas.notify import NotifyConfig
+from schemas.article import ActorRef
+from schemas.notify import Destination, NotifyConfig
 from schemas.topics import DEAD_LETTERS, STATE
 from tests.support.alerts import SECRET, alert
 from tests.support.pipeline import REPO, WATCHFLOOR
-from tests.support.receiver import Receiver, Reply
+from tests.support.receiver import Received, Receiver, Reply
 
 
 @pytest.fixture
@@ -67,6 +74,10 @@ class Env:
         env = {}
         for d in destinations:
             d["id"] = f"{d['id']}-{self.run}"
+            if d.get("granularity") != "topic":
+                d.setdefault(
+                    "coalesce_s", 1
+                )  # the hold is the same code at any length; 1 s keeps tests quick
             var = f"WF_TEST_URL_{self.run}_{len(env)}"
             env[var] = receiver.url(f"/{d['id']}")
             d["url_env"] = var
@@ -77,7 +88,13 @@ class Env:
             {"kibana_url": "http://kibana.test:5601", "destinations": destinations}
         ), env
 
-    def notifier(self, cfg: NotifyConfig, env: dict[str, str], group: str = "") -> Notifier:
+    def notifier(
+        self,
+        cfg: NotifyConfig,
+        env: dict[str, str],
+        group: str = "",
+        sender_factory: Callable[[Destination, str, threading.Event], Sender] | None = None,
+    ) -> Notifier:
         return Notifier(
             cfg,
             credentials(cfg, env),
@@ -86,7 +103,15 @@ class Env:
             dead_letter_topic=DEAD_LETTERS.name,
             state_topic=STATE.name,
             group_id=group or f"wf-notify-{self.run}",
+            sender_factory=sender_factory,
         )
+
+
+def _stories(received: list[Received]) -> list[dict[str, Any]]:
+    """The story of each story message."""
+    bodies = [json.loads(r.body) for r in received]
+    assert {b["type"] for b in bodies} <= {"watchfloor.story"}, bodies
+    return [b["data"] for b in bodies]
 
 
 def _dead(env: Env) -> list[dict[str, str]]:
@@ -111,6 +136,7 @@ def test_each_kind_is_delivered_once_signed_and_routed(stack: LocalStack, receiv
         receiver,
         [
             {"id": "hook", "kind": "webhook"},
+            {"id": "per-topic", "kind": "webhook", "granularity": "topic"},
             {"id": "slack", "kind": "slack", "route": {"min_severity": "high"}},
             {"id": "teams", "kind": "teams", "route": {"topics": ["leader_visit"]}},
             {"id": "pd", "kind": "pagerduty", "route": {"min_severity": "critical"}},
@@ -119,10 +145,19 @@ def test_each_kind_is_delivered_once_signed_and_routed(stack: LocalStack, receiv
     env.notifier(cfg, secrets).run(idle_exit_s=2)
 
     hook = receiver.at(f"/hook-{env.run}")
-    assert sorted(r.headers["webhook-id"] for r in hook) == sorted(a.watchfloor.alert_id for a in alerts)
+    stories = _stories(hook)
+    assert sorted(s["story_id"] for s in stories) == sorted(a.watchfloor.story_id for a in alerts)
+    assert sorted(t["alert_id"] for s in stories for t in s["topics"]) == sorted(
+        a.watchfloor.alert_id for a in alerts
+    )
+    assert len({r.headers["webhook-id"] for r in hook}) == 3
     for r in hook:
         assert verify(SECRET, r.headers, r.body, now=int(time.time()))
         assert r.headers["idempotency-key"] == r.headers["webhook-id"]
+    per_topic = receiver.at(f"/per-topic-{env.run}")  # today's per-alert messages, on request
+    assert sorted(r.headers["webhook-id"] for r in per_topic) == sorted(a.watchfloor.alert_id for a in alerts)
+    for r in per_topic:
+        assert verify(SECRET, r.headers, r.body, now=int(time.time()))
         assert json.loads(r.body)["data"]["alert"]["watchfloor"]["alert_id"] == r.headers["webhook-id"]
     assert len(receiver.at(f"/slack-{env.run}")) == 2  # critical and high only
     assert "http://kibana.test:5601/app/discover" in receiver.at(f"/slack-{env.run}")[0].body.decode()
@@ -133,8 +168,75 @@ def test_each_kind_is_delivered_once_signed_and_routed(stack: LocalStack, receiv
 
     # A second notifier in the same group finds everything settled: nothing is delivered twice.
     before = len(receiver.received)
-    env.produce(alerts[:1])  # and the same alert re-sent by the pipeline (a replay) is skipped by the ledger
+    env.produce(alerts[:1])  # and the same alert re-sent by the pipeline (a replay) is skipped
     env.notifier(cfg, secrets).run(idle_exit_s=2)
+    assert len(receiver.received) == before
+
+
+def test_a_story_is_one_message_and_later_only_its_material_changes(
+    stack: LocalStack, receiver: Receiver
+) -> None:
+    env = Env(stack)
+    story = f"st-kim-{env.run}"
+    cfg, secrets = env.config(
+        receiver,
+        [{"id": "story", "kind": "webhook"}, {"id": "topic", "kind": "webhook", "granularity": "topic"}],
+    )
+    at_story, at_topic = f"/story-{env.run}", f"/topic-{env.run}"
+    # The first article: the pipeline issues a topic's alert each, moments apart.
+    first = [alert(1, "high", story, "arms_transfer"), alert(1, "medium", story, "leader_visit")]
+    env.produce(first)
+    env.notifier(cfg, secrets).run(idle_exit_s=2)
+    (message,) = _stories(receiver.at(at_story))
+    assert [t["alert_id"] for t in message["topics"]] == [a.watchfloor.alert_id for a in first]
+    assert message["update"]["reason"] == "new_story"
+
+    # After a restart: the pipeline replays both, and a copy naming Shoigu is only a new actor.
+    shoigu = ActorRef(id="person:sergei-shoigu", name="Sergei Shoigu", type="person", country="RUS")
+    quiet = alert(2, "high", story, "arms_transfer", revision=2, reason="new_actor", actors=(shoigu,))
+    env.produce([*first, quiet])
+    env.notifier(cfg, secrets).run(idle_exit_s=2)
+    assert len(receiver.at(at_story)) == 1
+
+    # A second outlet reports it in its own words: one update for the story, both topics in it.
+    confirmed = [
+        alert(
+            3,
+            "high",
+            story,
+            "arms_transfer",
+            revision=3,
+            reason="corroborated",
+            independent=2,
+            actors=(shoigu,),
+        ),
+        alert(
+            3,
+            "medium",
+            story,
+            "leader_visit",
+            revision=2,
+            reason="corroborated",
+            independent=2,
+            actors=(shoigu,),
+        ),
+    ]
+    env.produce(confirmed)
+    env.notifier(cfg, secrets).run(idle_exit_s=2)
+    first_message, update_message = receiver.at(at_story)
+    update = _stories([update_message])[0]
+    assert update["update"]["message"] == 2
+    assert [c["kind"] for c in update["update"]["changes"]] == ["corroborated"]
+    assert sorted(t["alert_id"] for t in update["topics"]) == sorted(a.watchfloor.alert_id for a in confirmed)
+    assert update_message.headers["webhook-id"] != first_message.headers["webhook-id"]
+
+    # Per topic, each of the five alert revisions is a message of its own.
+    topic_ids = sorted(r.headers["webhook-id"] for r in receiver.at(at_topic))
+    assert topic_ids == sorted(a.watchfloor.alert_id for a in [*first, quiet, *confirmed])
+
+    # A notifier in a new consumer group reads every alert again; what it remembers keeps it silent.
+    before = len(receiver.received)
+    env.notifier(cfg, secrets, group=f"wf-notify-{env.run}-again").run(idle_exit_s=2)
     assert len(receiver.received) == before
 
 
@@ -174,34 +276,49 @@ def test_receiver_errors_are_retried_and_the_last_failure_is_dead_lettered(
     env.notifier(cfg, secrets).run(idle_exit_s=2)
 
     flaky_hits = receiver.at(f"/flaky-{env.run}")
-    assert [r.headers["webhook-id"] for r in flaky_hits] == [flaky.watchfloor.alert_id] * 4
+    assert len(flaky_hits) == 4
+    assert len({r.headers["webhook-id"] for r in flaky_hits}) == 1  # one message, retried
+    assert {s["story_id"] for s in _stories(flaky_hits)} == {flaky.watchfloor.story_id}
     retry_after_gap = flaky_hits[2].at - flaky_hits[1].at
     assert retry_after_gap >= 0.95  # Retry-After honoured
     assert time.monotonic() - started < 60
-    assert len(receiver.at(f"/down-{env.run}")) == 2 * 3  # both alerts, three attempts each
+    assert len(receiver.at(f"/down-{env.run}")) == 2 * 3  # both stories, three attempts each
     letters = _dead(env)
     stages = Counter(d["stage"] for d in letters)
     assert stages == {"NotifyDeliver": 2, "NotifyDecode": 1}
+    assert {d["origin"] for d in letters if d["stage"] == "NotifyDeliver"} == {
+        f"down-{env.run}/{a.watchfloor.story_id}" for a in (flaky, down)
+    }
     assert all("HTTP 503" in d["reason"] for d in letters if d["stage"] == "NotifyDeliver")
     assert all(SECRET not in d["reason"] and "127.0.0.1" not in d["reason"] for d in letters)
 
 
-def test_digest_collects_low_severity_and_critical_bypasses_it(stack: LocalStack, receiver: Receiver) -> None:
+@pytest.mark.parametrize(
+    ("granularity", "single", "digest", "listed"),
+    [
+        ("story", "watchfloor.story", "watchfloor.story_digest", "stories"),
+        ("topic", "watchfloor.alert", "watchfloor.digest", "alerts"),
+    ],
+)
+def test_digest_collects_low_severity_and_critical_bypasses_it(
+    stack: LocalStack, receiver: Receiver, granularity: str, single: str, digest: str, listed: str
+) -> None:
     env = Env(stack)
     lows = [alert(n, "low") for n in range(1, 4)]
     critical = alert(9, "critical")
     env.produce([*lows, critical])
     cfg, secrets = env.config(
-        receiver, [{"id": "digest", "kind": "webhook", "digest": {"every_minutes": 0.05}}]
+        receiver,
+        [{"id": "digest", "kind": "webhook", "granularity": granularity, "digest": {"every_minutes": 0.05}}],
     )
     env.notifier(cfg, secrets).run(idle_exit_s=5)
     bodies = [json.loads(r.body) for r in receiver.at(f"/digest-{env.run}")]
-    assert [b["type"] for b in bodies].count("watchfloor.alert") == 1
-    digests = [b for b in bodies if b["type"] == "watchfloor.digest"]
+    assert [b["type"] for b in bodies].count(single) == 1
+    digests = [b for b in bodies if b["type"] == digest]
     assert len(digests) == 1
-    assert {a["alert"]["watchfloor"]["alert_id"] for a in digests[0]["data"]["alerts"]} == {
-        a.watchfloor.alert_id for a in lows
-    }
+    entries = digests[0]["data"][listed]
+    story_ids = {e.get("story_id") or e["alert"]["watchfloor"]["story_id"] for e in entries}
+    assert story_ids == {a.watchfloor.story_id for a in lows}  # each low alert is a story of its own
 
 
 def test_snoozed_story_and_actor_are_not_delivered(stack: LocalStack, receiver: Receiver) -> None:
@@ -216,7 +333,27 @@ def test_snoozed_story_and_actor_are_not_delivered(stack: LocalStack, receiver: 
     table.close()
     cfg, secrets = env.config(receiver, [{"id": "hook", "kind": "webhook"}])
     env.notifier(cfg, secrets).run(idle_exit_s=2)
-    assert [r.headers["webhook-id"] for r in receiver.at(f"/hook-{env.run}")] == [loud.watchfloor.alert_id]
+    assert [s["story_id"] for s in _stories(receiver.at(f"/hook-{env.run}"))] == [loud.watchfloor.story_id]
+
+
+@pytest.mark.timeout(120)  # the failure this guards against is a notifier that never returns
+def test_a_failing_worker_stops_the_notifier_and_a_restart_delivers_what_it_held(
+    stack: LocalStack, receiver: Receiver
+) -> None:
+    env = Env(stack)
+    held = alert(1)
+    env.produce([held])
+    cfg, secrets = env.config(receiver, [{"id": "hook", "kind": "webhook"}])
+
+    class Broken(Sender):
+        def deliver(self, message: Rendered) -> Outcome | None:
+            raise RuntimeError("a bug in delivery")
+
+    broken = env.notifier(cfg, secrets, sender_factory=lambda d, url, stop: Broken(d, url, stop=stop))
+    with pytest.raises(RuntimeError, match=f"hook-{env.run}"):
+        broken.run(idle_exit_s=2)
+    env.notifier(cfg, secrets).run(idle_exit_s=2)  # its offset was not committed
+    assert [s["story_id"] for s in _stories(receiver.at(f"/hook-{env.run}"))] == [held.watchfloor.story_id]
 
 
 def test_sigkill_mid_delivery_then_restart_delivers_every_alert_once(
@@ -257,6 +394,7 @@ def test_sigkill_mid_delivery_then_restart_delivers_every_alert_once(
     )
     assert second.returncode == 0, (tmp_path / "notify.log").read_text()[-3000:]
     keys = Counter(r.headers["webhook-id"] for r in receiver.at(path))
-    assert set(keys) == {a.watchfloor.alert_id for a in alerts}  # none lost
+    assert {s["story_id"] for s in _stories(receiver.at(path))} == {a.watchfloor.story_id for a in alerts}
+    assert len(keys) == len(alerts)  # none lost: a message per story
     # At most the one in flight when killed is sent twice, with the same idempotency key.
     assert sum(keys.values()) - len(keys) <= 1, keys.most_common(3)

@@ -25,7 +25,7 @@ from connectors.notify.delivery import (
     is_permanent,
     retry_after_s,
 )
-from connectors.notify.formats import Rendered
+from connectors.notify.markup import Rendered
 from connectors.notify.notifier import Snoozes, _Progress
 from schemas.notify import Destination
 from tests.support.alerts import alert

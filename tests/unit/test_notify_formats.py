@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from connectors.notify import signing
-from connectors.notify.formats import DIGEST_SHOWN, kibana_link, render, rison
+from connectors.notify.formats import render
+from connectors.notify.markup import DIGEST_SHOWN, kibana_link, rison
 from pipeline.alerting import build_alert
 from pipeline.scoring import SeverityScore
 from pipeline.stories import StoryView, TopicFact

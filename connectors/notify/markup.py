@@ -1,0 +1,123 @@
+"""What every notifier message shares, whatever it carries (an alert, a story, a digest): the Kibana
+link, clipping and escaping, the Teams card envelope, and the sealed HTTP request, so alert and story
+messages differ only in their content.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeAlias
+from urllib.parse import quote
+
+from connectors.notify import signing
+from schemas.notify import Destination
+
+ALERTS_DATA_VIEW = "watchfloor-alerts"
+DIGEST_SHOWN = 40
+"""Entries listed in a Slack or Teams digest (Slack allows 50 blocks a message); the rest are counted."""
+PAGERDUTY_SEVERITY = {"critical": "critical", "high": "error", "medium": "warning", "low": "info"}
+
+_FRAGMENT_SAFE = "!'(),:"
+_RISON_ID = re.compile(r"[^-0-9 '!:(),*@$][^ '!:(),*@$]*")
+
+Rison: TypeAlias = "str | Mapping[str, Rison]"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: bytes
+    headers: dict[str, str]
+
+
+def rison(value: Rison) -> str:
+    """Rison (https://github.com/Nanonid/rison), the compact notation of Kibana's URL state; only the
+    strings and objects a Discover link needs."""
+    if isinstance(value, str):
+        if _RISON_ID.fullmatch(value):
+            return value
+        return "'" + value.replace("!", "!!").replace("'", "!'") + "'"
+    return "(" + ",".join(f"{rison(k)}:{rison(v)}" for k, v in value.items()) + ")"
+
+
+def kibana_link(kibana_url: str, story_id: str) -> str:
+    """Discover on the alerts data view, filtered to the story: all its topics and revisions."""
+    kql_value = story_id.replace("\\", "\\\\").replace('"', '\\"')
+    g = {"time": {"from": "now-30d", "to": "now"}}
+    a = {
+        "dataSource": {"dataViewId": ALERTS_DATA_VIEW, "type": "dataView"},
+        "query": {"language": "kuery", "query": f'watchfloor.story_id:"{kql_value}"'},
+    }
+    # Rison's punctuation is valid in a fragment and keeps the link readable; everything else,
+    # `&`, `=`, `+`, quotes and spaces included, is percent-encoded so it cannot split the state.
+    state = "&".join(
+        f"{name}={quote(rison(value), safe=_FRAGMENT_SAFE)}" for name, value in (("_g", g), ("_a", a))
+    )
+    return f"{kibana_url.rstrip('/')}/app/discover#/?{state}"
+
+
+def check(dest: Destination, count: int, now: datetime) -> None:
+    """What every message needs: something to say, an aware time, and one incident per PagerDuty event."""
+    if not count:
+        raise ValueError(f"destination {dest.id}: nothing to render")
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if dest.kind == "pagerduty" and count > 1:
+        raise ValueError(f"destination {dest.id}: PagerDuty takes one alert per event, not digests")
+
+
+def seal(
+    dest: Destination, payload: Mapping[str, Any], *, secret: str | None, msg_id: str, now: datetime
+) -> Rendered:
+    """The request: a webhook's Standard Webhooks signature with `msg_id` as its idempotency key, or
+    PagerDuty's routing key (`secret`) in the event."""
+    headers = {"Content-Type": "application/json"}
+    if dest.kind == "webhook":
+        if secret is None:
+            raise ValueError(f"destination {dest.id}: a webhook needs a signing secret")
+        body = json_bytes(payload)
+        headers |= signing.headers(secret, msg_id, int(now.timestamp()), body)
+        headers["Idempotency-Key"] = msg_id
+        return Rendered(body, headers)
+    if dest.kind == "pagerduty":
+        if secret is None:
+            raise ValueError(f"destination {dest.id}: PagerDuty needs a routing key")
+        payload = {"routing_key": secret, **payload}
+    return Rendered(json_bytes(payload), headers)
+
+
+def json_bytes(payload: Mapping[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def esc(text: str) -> str:
+    """Slack's mrkdwn control characters as entities, so an outlet's headline cannot inject links or
+    mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """An Adaptive Card in the message envelope a Teams Workflows (Power Automate) webhook expects."""
+    content: dict[str, Any] = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": body,
+    }
+    if actions:
+        content["actions"] = actions
+    return {
+        "type": "message",
+        "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": content}],
+    }

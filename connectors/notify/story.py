@@ -27,11 +27,12 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from pipeline.alerting import CORROBORATION_STEPS
+from pipeline.breaking import Surge
 from schemas.alert import AlertDoc, Severity
 from schemas.article import ActorRef
 from schemas.notify import SEVERITY_ORDER, severity_at_least
 
-ChangeKind = Literal["new_story", "new_topic", "modality", "severity_up", "corroborated"]
+ChangeKind = Literal["new_story", "new_topic", "breaking", "modality", "severity_up", "corroborated"]
 Decision = Literal["not_material", "digested", "send"]
 
 
@@ -56,6 +57,7 @@ class Told(BaseModel):
     topics: dict[str, str | None] = Field(description="Topic → modality.")
     severity: Severity
     independent_sources: int
+    breaking: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class StoryState(BaseModel):
     source_count: int
     independent_sources: int
     actors: tuple[ActorRef, ...] = ()
+    breaking: str | None = Field(default=None, description="Why the story is breaking, once it was marked.")
     topics: dict[str, TopicLine]
     told: Told | None = None
     digest: bool = Field(default=False, description="A material change waits for the digest.")
@@ -98,6 +101,8 @@ class StoryState(BaseModel):
         if told is None:
             return [Change("new_story", "new story")]
         found = []
+        if self.breaking and not told.breaking:
+            found.append(Change("breaking", f"breaking: {self.breaking}"))
         for topic, line in sorted(self.topics.items()):
             if topic not in told.topics:
                 found.append(Change("new_topic", f"new topic {topic}"))
@@ -122,6 +127,7 @@ class StoryState(BaseModel):
             topics={topic: line.modality for topic, line in self.topics.items()},
             severity=self.severity,
             independent_sources=self.independent_sources,
+            breaking=self.breaking is not None,
         )
         return self.model_copy(update={"told": told, "digest": False})
 
@@ -145,8 +151,12 @@ def fold(state: StoryState | None, alert: AlertDoc, now: datetime) -> StoryState
         alert_id=w.alert_id, revision=w.revision, severity=w.severity, score=w.score, modality=w.modality
     )
     topics = {**(state.topics if state else {}), w.topic: line}
+    breaking = state.breaking if state else None
+    if w.surge is not None:
+        s = w.surge
+        breaking = Surge(s.sources, s.window_s, s.baseline, s.kind, s.at).describe()
     if state is not None and state.last_seen > w.last_seen:
-        return state.model_copy(update={"topics": topics, "updated": now})
+        return state.model_copy(update={"topics": topics, "breaking": breaking, "updated": now})
     return StoryState(
         story_id=w.story_id,
         headline=w.headline,
@@ -157,6 +167,7 @@ def fold(state: StoryState | None, alert: AlertDoc, now: datetime) -> StoryState
         source_count=w.source_count,
         independent_sources=w.independent_sources,
         actors=tuple(w.actors),
+        breaking=breaking,
         topics=topics,
         told=state.told if state else None,
         digest=state.digest if state else False,

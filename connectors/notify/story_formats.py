@@ -67,7 +67,7 @@ def topics(story: StoryState) -> list[tuple[str, TopicLine]]:
 def headline(dest: Destination, story: StoryState) -> str:
     """The story's title line from the destination's template: {topic} lists its topics and
     {severity} is the highest of theirs."""
-    return (dest.template or DEFAULT_TEMPLATE).format(
+    title = (dest.template or DEFAULT_TEMPLATE).format(
         severity=story.severity,
         topic=", ".join(t for t, _ in topics(story)),
         headline=story.headline,
@@ -75,6 +75,7 @@ def headline(dest: Destination, story: StoryState) -> str:
         actors=_actors(story),
         story_id=story.story_id,
     )
+    return f"BREAKING {title}" if story.breaking else title
 
 
 def update_line(story: StoryState) -> str:
@@ -110,6 +111,7 @@ def _story_json(story: StoryState, link: str) -> dict[str, Any]:
         "articles": story.articles,
         "sources": story.source_count,
         "independent_sources": story.independent_sources,
+        "breaking": story.breaking,
         "actors": [a.model_dump(mode="json", exclude_none=True) for a in story.actors],
         "topics": [{"topic": t, **line.model_dump(mode="json")} for t, line in topics(story)],
         "update": {

@@ -11,7 +11,7 @@ import pytest
 
 from connectors.notify.coalesce import Holds
 from connectors.notify.story import StoryState, decide, fold
-from schemas.alert import AlertDoc
+from schemas.alert import AlertDoc, AlertSurge
 from schemas.article import ActorRef
 from tests.support.alerts import alert
 
@@ -107,6 +107,19 @@ def test_a_new_actor_or_more_copies_are_remembered_but_not_material() -> None:
 def test_a_new_topic_is_material() -> None:
     state = fold(_told(ARMS), VISIT, NOW)
     assert [(c.kind, c.text) for c in state.changes()] == [("new_topic", "new topic leader_visit")]
+
+
+def test_a_story_turning_breaking_is_material_once() -> None:
+    surge = AlertSurge(sources=4, window_s=3600, baseline=1.0, ratio=4.0, kind="arms_transfer|*", at=NOW)
+    base = alert(5, "high", STORY, "arms_transfer", revision=2, reason="breaking")
+    breaking = base.model_copy(
+        update={"watchfloor": base.watchfloor.model_copy(update={"surge": surge, "breaking": True})}
+    )
+    state = fold(_told(ARMS), breaking, NOW)
+    assert _kinds(state) == ["breaking"]
+    assert "4 independent sources within 60 min" in state.changes()[0].text
+    later = alert(9, "high", STORY, "arms_transfer", revision=3, reason="new_actor", actors=(SHOIGU,))
+    assert _kinds(fold(state.delivered(), later, NOW)) == [], "told once, it stays told"
 
 
 def test_a_modality_change_is_material() -> None:

@@ -98,6 +98,7 @@ def test_webhook_story_message_lists_every_topic_and_is_signed() -> None:
         "articles": 3,
         "sources": 3,
         "independent_sources": 1,
+        "breaking": None,
         "actors": [
             {"id": "person:kim-jong-un", "name": "Kim Jong Un", "type": "person", "country": "PRK"},
             {"id": "PRK", "name": "North Korea", "type": "country", "country": "PRK"},

@@ -25,12 +25,10 @@ from tests.support.feedserver import FeedServer, Route
 from tests.support.pipeline import REPO, JobEnv, stop, wait_for
 
 DEV_DAY = REPO.parent / "shared" / "corpora" / "news-day-2023-09-13"
-EVENTS = (
-    "kim-putin-summit-vostochny",
-    "libya-derna-floods",
-    "sevastopol-shipyard-strike",
-    "romney-retirement",
-)
+EVENTS = ("kim-putin-summit-vostochny", "libya-derna-floods", "romney-retirement")
+"""The day's biggest events that event clustering joins whatever the arrival order. Not Sevastopol: its
+English reports form two clusters (the shipyard fire; the missile strike on the fleet) that share only
+countries, and whether a report bridges them depends on arrival order (ADR 0006)."""
 WAVES = 12
 """The day is polled in this many rounds (every 2 hours), each ingested and processed before the next."""
 

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 from pydantic import Field, IPvAnyNetwork, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from schemas.bundled import DEPLOY
+
 # Versions are part of the contract between the stack and the code that talks to it; see
 # docs/adr/0001-streaming-runner.md for why these.
 KAFKA_VERSION = "4.4.0"
@@ -22,6 +24,18 @@ BEAM_VERSION = "2.70.0"
 
 def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "watchfloor"
+
+
+def _bundled_feeds() -> Path:
+    return DEPLOY / "feeds"
+
+
+def _bundled_rules() -> Path:
+    return DEPLOY
+
+
+def _bundled_notify() -> Path:
+    return DEPLOY / "notify.yaml"
 
 
 class StackSettings(BaseSettings):
@@ -76,7 +90,7 @@ class IngestSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_INGEST_", extra="ignore")
 
     registry: Path = Field(
-        default=Path("deploy/feeds"), description="A registry YAML file or a directory of them."
+        default_factory=_bundled_feeds, description="A registry YAML file or a directory of them."
     )
     workers: int = Field(default=8, ge=1, le=64, description="Feeds fetched concurrently.")
     per_host_concurrency: int = Field(default=2, ge=1, description="Concurrent fetches per publisher host.")
@@ -122,7 +136,7 @@ class PipelineSettings(BaseSettings):
     articles_index: str = Field(default="watchfloor-articles", description="Elasticsearch index of articles.")
     alerts_index: str = Field(default="watchfloor-alerts", description="Elasticsearch index of alerts.")
     rules_root: Path = Field(
-        default=Path("deploy"), description="Holds rules/*.yaml, gazetteer/*.yaml and watchlist.yaml."
+        default_factory=_bundled_rules, description="Holds rules/*.yaml, gazetteer/*.yaml and watchlist.yaml."
     )
     dedup_window_hours: float = Field(default=7 * 24, gt=0, description="Exact-dedup memory (event time).")
     story_ttl_hours: float = Field(
@@ -138,7 +152,7 @@ class NotifySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_NOTIFY_", extra="ignore")
 
-    config: Path = Field(default=Path("deploy/notify.yaml"), description="Destinations and routing (YAML).")
+    config: Path = Field(default_factory=_bundled_notify, description="Destinations and routing (YAML).")
     group_id: str = Field(
         default="watchfloor-notify", description="Notifier processes sharing it split work."
     )

@@ -30,7 +30,11 @@ app = typer.Typer(
 )
 
 RegistryOpt = typer.Option(
-    None, "--registry", "-r", help="Registry YAML file or directory [default: deploy/feeds]."
+    None,
+    "--registry",
+    "-r",
+    help="Registry YAML file or directory [default: WATCHFLOOR_INGEST_REGISTRY, else the bundled "
+    "deploy/feeds].",
 )
 
 

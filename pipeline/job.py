@@ -92,7 +92,9 @@ def prepare(cfg: JobConfig) -> None:
     finally:
         consumer.close()
     if missing:
-        raise RuntimeError(f"Kafka topics missing: {missing} (`watchfloor stack up` creates the defaults)")
+        raise RuntimeError(
+            f"Kafka topics missing: {missing} (`watchfloor stack up` creates the configured topics)"
+        )
 
 
 def build(pipeline: beam.Pipeline, cfg: JobConfig) -> None:

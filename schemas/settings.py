@@ -7,6 +7,7 @@ ports, paths and names without passing strings around.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from pydantic import Field, IPvAnyNetwork, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schemas.bundled import DEPLOY
+from schemas.topics import ALERTS, DEAD_LETTERS, INGEST_LEASES, ITEMS, STATE, TopicSpec
 
 # Versions are part of the contract between the stack and the code that talks to it; see
 # docs/adr/0001-streaming-runner.md for why these.
@@ -110,7 +112,18 @@ class IngestSettings(BaseSettings):
     group_id: str = Field(
         default="watchfloor-ingest", description="Ingest processes sharing this id split feeds."
     )
-    items_topic: str = Field(default="watchfloor.items", description="Where items are published.")
+    items_topic: str = Field(default=ITEMS.name, description="Where items are published.")
+    dead_letter_topic: str = Field(
+        default=DEAD_LETTERS.name, description="Where items that fail validation are published."
+    )
+    state_topic: str = Field(
+        default=STATE.name, description="Compacted topic of each feed's validators and schedule."
+    )
+    leases_topic: str = Field(
+        default=INGEST_LEASES.name,
+        description="Record-less topic whose partitions split feeds between processes (at most one per "
+        "partition).",
+    )
 
     @field_validator("allow_networks", mode="before")
     @classmethod
@@ -130,9 +143,9 @@ class PipelineSettings(BaseSettings):
     group_id: str = Field(
         default="watchfloor-pipeline", description="Kafka consumer group whose offsets the job commits."
     )
-    items_topic: str = Field(default="watchfloor.items", description="Kafka topic of FeedItems.")
-    alerts_topic: str = Field(default="watchfloor.alerts", description="Kafka topic of alert revisions.")
-    dead_letter_topic: str = Field(default="watchfloor.dead-letters", description="Kafka topic of rejects.")
+    items_topic: str = Field(default=ITEMS.name, description="Kafka topic of FeedItems.")
+    alerts_topic: str = Field(default=ALERTS.name, description="Kafka topic of alert revisions.")
+    dead_letter_topic: str = Field(default=DEAD_LETTERS.name, description="Kafka topic of rejects.")
     articles_index: str = Field(default="watchfloor-articles", description="Elasticsearch index of articles.")
     alerts_index: str = Field(default="watchfloor-alerts", description="Elasticsearch index of alerts.")
     rules_root: Path = Field(
@@ -156,9 +169,31 @@ class NotifySettings(BaseSettings):
     group_id: str = Field(
         default="watchfloor-notify", description="Notifier processes sharing it split work."
     )
-    alerts_topic: str = Field(default="watchfloor.alerts", description="Kafka topic of alert revisions.")
-    dead_letter_topic: str = Field(default="watchfloor.dead-letters", description="Kafka topic of rejects.")
+    alerts_topic: str = Field(default=ALERTS.name, description="Kafka topic of alert revisions.")
+    dead_letter_topic: str = Field(default=DEAD_LETTERS.name, description="Kafka topic of rejects.")
     state_topic: str = Field(
-        default="watchfloor.state", description="Compacted topic of the delivery ledger and snoozes."
+        default=STATE.name, description="Compacted topic of the delivery ledger and snoozes."
     )
     metrics_port: int | None = Field(default=None, description="Serve Prometheus metrics on 127.0.0.1:PORT.")
+
+
+def configured_topics(
+    ingest: IngestSettings, pipeline: PipelineSettings, notify: NotifySettings
+) -> tuple[TopicSpec, ...]:
+    """Every topic the jobs are configured to use, each with the partitions and configs of its role:
+    what ``watchfloor stack up`` creates, since the broker does not auto-create topics."""
+    roles = (
+        (ITEMS, (ingest.items_topic, pipeline.items_topic)),
+        (ALERTS, (pipeline.alerts_topic, notify.alerts_topic)),
+        (DEAD_LETTERS, (ingest.dead_letter_topic, pipeline.dead_letter_topic, notify.dead_letter_topic)),
+        (STATE, (ingest.state_topic, notify.state_topic)),
+        (INGEST_LEASES, (ingest.leases_topic,)),
+    )
+    chosen: dict[str, TopicSpec] = {}  # a configured name -> the role it plays
+    for role, names in roles:
+        for name in names:
+            if chosen.setdefault(name, role) is not role:
+                raise ValueError(
+                    f"topic {name!r} is configured for two roles: {chosen[name].name}, {role.name}"
+                )
+    return tuple(replace(role, name=name) for name, role in chosen.items())

@@ -194,10 +194,9 @@ def export_opml_cmd(registry: Path | None = RegistryOpt, out: Path | None = type
 def health(registry: Path | None = RegistryOpt, as_json: bool = typer.Option(False, "--json")) -> None:
     """Each feed's last success, error streak, next poll, items/day and silence, from the state topic."""
     from connectors.feeds.statestore import KafkaStateStore
-    from schemas.topics import STATE
 
     feeds, errors = _load(registry)
-    store = KafkaStateStore(StackSettings().kafka_bootstrap, STATE.name)
+    store = KafkaStateStore(StackSettings().kafka_bootstrap, IngestSettings().state_topic)
     now = datetime.now(UTC)
     rows = []
     for feed in feeds:

@@ -106,3 +106,16 @@ def test_a_missing_rules_dir_is_an_error(installed: Path) -> None:
     result = _run(installed, "watchfloor", "classify", "--rules-dir", "/nonexistent", stdin="")
     assert result.returncode == 1
     assert "no such rules directory" in result.stderr
+
+
+def test_requires_python_is_every_version_the_pinned_beam_has_wheels_for() -> None:
+    """3.11 (datetime.UTC, StrEnum) to 3.13: Beam 2.70.0 ships no 3.14 wheels."""
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    supported = SpecifierSet(project["requires-python"])
+    assert [v for v in ("3.10", "3.11", "3.12", "3.13", "3.14") if v in supported] == ["3.11", "3.12", "3.13"]
+    classified = {c.rsplit(" ", 1)[1] for c in project["classifiers"] if c.startswith("Programming Language")}
+    assert classified == {"3.11", "3.12", "3.13"}

@@ -33,8 +33,8 @@ RegistryOpt = typer.Option(
     None,
     "--registry",
     "-r",
-    help="Registry YAML file or directory [default: WATCHFLOOR_INGEST_REGISTRY, else the bundled "
-    "deploy/feeds].",
+    help="Registry YAML file or directory (default: WATCHFLOOR_INGEST_REGISTRY, else the bundled "
+    "deploy/feeds).",
 )
 
 
@@ -49,13 +49,10 @@ def _file(path: Path | None) -> Path:
 
 def _load(path: Path | None) -> tuple[list[FeedConfig], list[RegistryError]]:
     """The registry's feeds and invalid entries; a registry that is not there is a failure, not empty."""
-    target = _registry(path)
-    if not target.exists():
-        raise Failure(f"{target}: no such registry file or directory")
-    files = registry_files(target)
-    if not files:
-        raise Failure(f"{target}: no registry files (*.yaml) in this directory")
-    return load_registry(files)
+    try:
+        return load_registry(registry_files(_registry(path)))
+    except FileNotFoundError as exc:
+        fail(exc)
 
 
 def _fail_on_invalid(errors: list[RegistryError]) -> None:

@@ -28,6 +28,7 @@ if str(REPO) not in sys.path:  # run as a script: make `schemas` importable
 from schemas import notify, settings  # noqa: E402
 
 SETTINGS: tuple[type[BaseSettings], ...] = (
+    settings.LogSettings,
     settings.StackSettings,
     settings.IngestSettings,
     settings.PipelineSettings,
@@ -40,6 +41,7 @@ NOTIFY: tuple[tuple[str, type[BaseModel]], ...] = (
     ("`destinations[].digest`", notify.Digest),
 )
 COMMANDS = {
+    "LogSettings": "`watchfloor ingest`, `pipeline run`, `notify` and `smoke`",
     "StackSettings": "`watchfloor stack …`, and the Kafka/Elasticsearch addresses every job uses",
     "IngestSettings": "`watchfloor ingest`, `watchfloor feeds …`",
     "PipelineSettings": "`watchfloor pipeline run`",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,6 +39,40 @@ def _bundled_rules() -> Path:
 
 def _bundled_notify() -> Path:
     return DEPLOY / "notify.yaml"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class LogFormat(StrEnum):
+    json = "json"
+    text = "text"
+
+
+class LogSettings(BaseSettings):
+    """How every job logs, on stderr: JSON for log shippers and supervisors, text for a terminal."""
+
+    model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_LOG_", extra="ignore")
+
+    level: LogLevel = Field(
+        default=LogLevel.INFO,
+        description="DEBUG, INFO, WARNING or ERROR (any case), for Watchfloor's own loggers; libraries "
+        "(Beam, kafka-python, httpx) log from WARNING, or from DEBUG at DEBUG. A command's --log-level wins.",
+    )
+    format: LogFormat = Field(
+        default=LogFormat.json,
+        description="`json`: one ECS object per line; `text`: time, level, logger, message and fields. "
+        "A command's --log-format wins.",
+    )
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
 
 class StackSettings(BaseSettings):

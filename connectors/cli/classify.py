@@ -14,7 +14,7 @@ RulesOpt = typer.Option(
     None,
     "--rules-dir",
     help="Directory holding rules/, gazetteer/ and watchlist.yaml "
-    "[default: WATCHFLOOR_PIPELINE_RULES_ROOT, else the bundled rule packs].",
+    "(default: WATCHFLOOR_PIPELINE_RULES_ROOT, else the bundled rule packs).",
     show_default=False,
 )
 rules_app = typer.Typer(help="Topic rule packs (deploy/rules/*.yaml).", no_args_is_help=True)

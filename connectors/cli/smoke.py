@@ -9,7 +9,7 @@ import uuid
 
 import typer
 
-from schemas.settings import PipelineSettings, StackSettings
+from schemas.settings import LogLevel, PipelineSettings, StackSettings
 
 
 def smoke(
@@ -28,7 +28,7 @@ def smoke(
     from pipeline import smoke as smoke_pipeline
     from pipeline.runner import streaming_options
 
-    configure_logging("WARNING")
+    configure_logging(LogLevel.WARNING)
     settings = StackSettings()
     LocalStack(settings).up()
     run_id = uuid.uuid4().hex[:8]

@@ -5,6 +5,7 @@ Each test runs on its own items/alerts topics, indices and consumer groups (test
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import subprocess
@@ -214,3 +215,32 @@ def test_sigkill_mid_stream_then_restart_loses_nothing_and_doubles_nothing(
     first_revisions = Counter((s, t) for s, t, r in keys if r == 1)
     assert all(n == 1 for n in first_revisions.values()), "revisions continued, they did not restart at 1"
     assert {"arms_transfer", "leader_visit"} <= {t for s, t, _ in keys if s == story[wire.item_id]}
+
+
+def test_a_job_that_fails_at_run_time_exits_1_and_logs_the_runners_error(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    """Its state cannot be restored (the articles index is closed): the worker's error, not silence."""
+    job = JobEnv(stack.settings)
+    job.create_topics()
+    es = Elasticsearch(stack.settings.es_url)
+    es.indices.create(index=job.articles_index)
+    es.indices.close(index=job.articles_index)
+    producer = make_producer(stack.settings.kafka_bootstrap)
+    item = feed_item("wire-global", 1, "A report", "Some text of the report.", datetime.now(UTC))
+    producer.send(job.items_topic, key=item.item_id.encode(), value=item.model_dump_json().encode())
+    producer.close()
+    log = tmp_path / "pipeline.log"
+    proc = job.start_pipeline(log)
+    try:
+        code = proc.wait(240)
+    finally:
+        stop(proc, signal.SIGKILL)
+        es.indices.delete(index=job.articles_index)
+    lines = log.read_text().splitlines()
+    assert code == 1, lines[-20:]
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    (stopped,) = [e for e in entries if e["message"].startswith("pipeline stopped by itself")]
+    assert stopped["log.level"] == "error" and stopped["log.logger"] == "watchfloor.pipeline"
+    assert "index_closed_exception" in stopped["message"], stopped
+    assert "Traceback" in stopped["error.stack_trace"]

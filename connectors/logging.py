@@ -6,10 +6,13 @@ DEBUG, since Beam narrates every bundle, kafka-python every connection and httpx
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
+import threading
 from datetime import UTC, datetime
+from typing import TextIO
 
 from schemas.settings import LogFormat, LogLevel, LogSettings
 
@@ -70,3 +73,22 @@ def configure_logging(level: LogLevel | None = None, fmt: LogFormat | None = Non
     root.setLevel(ours if ours == logging.DEBUG else max(ours, logging.WARNING))
     for name in OURS:
         logging.getLogger(name).setLevel(ours)
+
+
+class MainThreadOnly(io.TextIOBase):
+    """A stream that passes the main thread's writes only. Beam's in-process workers print the traceback
+    of a bundle that failed straight to ``sys.stderr``, beside its log; once the job is being cancelled,
+    those are the bundles that cancelling cut short, and they say nothing about the run. Log records
+    still pass: the handler writes to the stream it was given, not through ``sys.stderr``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if threading.current_thread() is threading.main_thread():
+            return self._stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()

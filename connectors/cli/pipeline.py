@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def run(
     import apache_beam as beam
     import grpc  # type: ignore[import-untyped]
 
-    from connectors.logging import configure_logging
+    from connectors.logging import MainThreadOnly, configure_logging
     from pipeline.job import JobConfig, build, prepare
     from pipeline.runner import JobWatch, streaming_options
 
@@ -63,8 +64,10 @@ def run(
                 "pipeline stopped by itself: %s", watch.reason, extra={"error.message": watch.reason, **trace}
             )
             raise typer.Exit(1)
-    # Cancelling tears workers down mid-bundle; their tracebacks say nothing about the run.
+    # Cancelling tears workers down mid-bundle; their tracebacks say nothing about the run. Beam logs
+    # them and prints them to stderr from its worker threads.
     logging.getLogger("apache_beam.runners.worker").setLevel(logging.CRITICAL)
+    sys.stderr = MainThreadOnly(sys.stderr)
     try:
         result.cancel()
     except grpc.RpcError:  # Ctrl-C in a terminal signals the runner too; the job went down with it

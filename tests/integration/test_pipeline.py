@@ -244,3 +244,34 @@ def test_a_job_that_fails_at_run_time_exits_1_and_logs_the_runners_error(
     assert stopped["log.level"] == "error" and stopped["log.logger"] == "watchfloor.pipeline"
     assert "index_closed_exception" in stopped["message"], stopped
     assert "Traceback" in stopped["error.stack_trace"]
+
+
+def test_sigterm_mid_stream_stops_cleanly_without_a_traceback(stack: LocalStack, tmp_path: Path) -> None:
+    """Cancelling shuts the in-process workers down with bundles active (the Kafka source mid-poll)."""
+    job = JobEnv(stack.settings)
+    job.create_topics()
+    now = datetime.now(UTC)
+    items = [_filler(n, now + timedelta(seconds=n)) for n in range(400)]
+    producer = make_producer(stack.settings.kafka_bootstrap)
+
+    def send() -> None:
+        for item in items:
+            producer.send(job.items_topic, key=item.item_id.encode(), value=item.model_dump_json().encode())
+            time.sleep(1 / 50)
+        producer.flush()
+
+    es = Elasticsearch(stack.settings.es_url)
+    log = tmp_path / "pipeline.log"
+    proc = job.start_pipeline(log)
+    streaming = threading.Thread(target=send)
+    streaming.start()
+    try:
+        wait_for(lambda: len(job.docs(es, job.articles_index)) >= 40, 120, "the first articles", proc)
+    finally:
+        code = stop(proc)
+        streaming.join()
+        producer.close()
+    text = log.read_text()
+    assert code == 0, text[-3000:]
+    assert "pipeline cancelled" in text
+    assert "Traceback" not in text, text[text.index("Traceback") - 200 :][:3000]

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from connectors.cli import app
-from connectors.logging import OURS, EcsJsonFormatter, TextFormatter, configure_logging
+from connectors.logging import OURS, EcsJsonFormatter, MainThreadOnly, TextFormatter, configure_logging
 from schemas.settings import LogFormat, LogLevel, LogSettings
 
 
@@ -119,3 +119,17 @@ def test_every_service_takes_log_level_and_format(
     result = CliRunner().invoke(app, [*command, "--log-level", "debug", "--log-format", "text"])
     assert result.exit_code == 1, result.output
     assert seen == [(LogLevel.DEBUG, LogFormat.text)]
+
+
+def test_main_thread_only_drops_what_other_threads_print() -> None:
+    """What stderr becomes while the pipeline cancels: Beam's workers print cut-short bundles' tracebacks."""
+    import io
+    import threading
+
+    out = io.StringIO()
+    stream = MainThreadOnly(out)
+    worker = threading.Thread(target=lambda: print("Traceback (most recent call last): …", file=stream))
+    worker.start()
+    worker.join()
+    print("error: the main thread still speaks", file=stream)
+    assert out.getvalue() == "error: the main thread still speaks\n"

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test setup lint typecheck unit integration stack-up stack-down bench clean
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Watchfloor needs Python 3.11)"; exit 1; }
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Watchfloor needs Python 3.11, 3.12 or 3.13; e.g. make PYTHON=python3.12)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==25.3
 	$(BIN)/pip install --quiet -e '.[dev]'

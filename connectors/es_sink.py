@@ -63,11 +63,17 @@ class _BulkWriteFn(beam.DoFn):
         self._refresh = refresh
         self._max_backoff_s = max_backoff_s
         self._es: Elasticsearch | None = None
+        self._torn_down = False
 
     def setup(self) -> None:
-        self._es = Elasticsearch(self._es_url, request_timeout=30)
+        # No retries in the client: process retries with backoff, and a closed client must not log them.
+        self._es = Elasticsearch(self._es_url, request_timeout=30, max_retries=0)
+        self._torn_down = False
 
     def teardown(self) -> None:
+        """Also runs while ``process`` writes, on another thread, when a stopping runner shuts the worker
+        down with bundles active: the retry loop then ends, and the unanswered items are replayed."""
+        self._torn_down = True
         if self._es is not None:
             self._es.close()
 
@@ -77,7 +83,7 @@ class _BulkWriteFn(beam.DoFn):
         for r in batch:
             pending.setdefault((r.index, r.doc_id), []).append(r)
         attempt = 0
-        while pending:
+        while pending and not self._torn_down:
             failures = self._bulk([reqs[-1] for reqs in pending.values()])
             for key in [k for k in pending if k not in failures]:
                 yield from pending.pop(key)
@@ -94,7 +100,7 @@ class _BulkWriteFn(beam.DoFn):
                                 tag=req.tag,
                             ),
                         )
-            if pending:
+            if pending and not self._torn_down:
                 attempt += 1
                 delay = min(self._max_backoff_s, 0.1 * 2**attempt) * random.uniform(0.5, 1.0)  # noqa: S311
                 log.warning("elasticsearch: retrying %d documents in %.1fs", len(pending), delay)

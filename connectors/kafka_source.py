@@ -106,14 +106,19 @@ class _ReadPartitionFn(beam.DoFn):
         self._poll_timeout_ms = poll_timeout_ms
         self._idle_lag = Duration(seconds=idle_lag_s)
         self._consumers: dict[TopicPartition, KafkaConsumer] = {}
+        self._torn_down = False
 
     def setup(self) -> None:
         self._consumers = {}
+        self._torn_down = False
 
     def teardown(self) -> None:
-        for consumer in self._consumers.values():
+        """Also runs while ``process`` polls, on another thread: a runner that stops (a cancelled job)
+        shuts its worker down with bundles still active, so ``process`` must expect closed consumers."""
+        self._torn_down = True
+        consumers, self._consumers = self._consumers, {}
+        for consumer in consumers.values():
             consumer.close()
-        self._consumers = {}
 
     def _consumer(self, tp: TopicPartition) -> KafkaConsumer:
         consumer = self._consumers.get(tp)
@@ -131,6 +136,20 @@ class _ReadPartitionFn(beam.DoFn):
             self._consumers[tp] = consumer
         return consumer
 
+    def _poll(self, tp: TopicPartition, start: int) -> list[Any] | None:
+        """The next records of ``tp`` from ``start``; None once teardown has closed the consumers."""
+        if self._torn_down:
+            return None
+        try:
+            consumer = self._consumer(tp)
+            if consumer.position(tp) != start:
+                consumer.seek(tp, start)
+            return list(consumer.poll(timeout_ms=self._poll_timeout_ms).get(tp, []))
+        except Exception:
+            if self._torn_down:  # 'KafkaConsumer is closed', or its client closed mid-request
+                return None
+            raise
+
     @beam.DoFn.unbounded_per_element()  # type: ignore[untyped-decorator]
     def process(
         self,
@@ -139,11 +158,11 @@ class _ReadPartitionFn(beam.DoFn):
         watermark: Any = beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider()),
     ) -> Iterator[Any]:
         tp = TopicPartition(element.topic, element.partition)
-        consumer = self._consumer(tp)
         start = tracker.current_restriction().start
-        if consumer.position(tp) != start:
-            consumer.seek(tp, start)
-        records = consumer.poll(timeout_ms=self._poll_timeout_ms).get(tp, [])
+        records = self._poll(tp, start)
+        if records is None:  # the worker is shutting down: nothing claimed, the partition is the residual
+            tracker.defer_remainder()
+            return
         stopped = False
         first = start
         for rec in records:

@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-ASSETS = Path(__file__).resolve().parents[1] / "deploy" / "kibana"
+from schemas.bundled import DEPLOY
+
+ASSETS = DEPLOY / "kibana"
 SAVED_OBJECTS = "saved-objects.ndjson"
 
 

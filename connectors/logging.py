@@ -1,14 +1,28 @@
-"""Structured logs for process entry points: one ECS-shaped JSON object per line on stderr."""
+"""Process logs on stderr: one ECS-shaped JSON object per line (the default, for log shippers), or text.
+
+Watchfloor's own loggers speak at the configured level; libraries only from WARNING unless the level is
+DEBUG, since Beam narrates every bundle, kafka-python every connection and httpx every request at INFO.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
+import threading
 from datetime import UTC, datetime
+from typing import TextIO
+
+from schemas.settings import LogFormat, LogLevel, LogSettings
 
 ECS_VERSION = "8.11.0"
+OURS = ("watchfloor", "connectors", "pipeline", "schemas")
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def _extras(record: logging.LogRecord) -> dict[str, object]:
+    return {k: v for k, v in vars(record).items() if k not in _RESERVED and not k.startswith("_")}
 
 
 class EcsJsonFormatter(logging.Formatter):
@@ -27,18 +41,54 @@ class EcsJsonFormatter(logging.Formatter):
         if record.exc_info:
             doc["error.type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
             doc["error.stack_trace"] = self.formatException(record.exc_info)
-        doc.update({k: v for k, v in vars(record).items() if k not in _RESERVED and not k.startswith("_")})
+        doc.update(_extras(record))
         return json.dumps(doc, default=str)
 
 
-def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
+class TextFormatter(logging.Formatter):
+    """``2026-05-04 10:00:00,123 ERROR watchfloor.pipeline: message key=value …``: the same fields."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = " ".join(f"{k}={v}" for k, v in _extras(record).items())
+        line = super().format(record)
+        if not fields:
+            return line
+        head, newline, trace = line.partition("\n")  # fields stay on the message's line
+        return f"{head} {fields}{newline}{trace}"
+
+
+def configure_logging(level: LogLevel | None = None, fmt: LogFormat | None = None) -> None:
+    """Log to stderr at ``level`` in ``fmt``; each one not given comes from WATCHFLOOR_LOG_LEVEL/_FORMAT."""
+    settings = LogSettings()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        EcsJsonFormatter() if json_logs else logging.Formatter("%(levelname)s %(name)s: %(message)s")
+        EcsJsonFormatter() if (fmt or settings.format) is LogFormat.json else TextFormatter()
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    # kafka-python narrates every connection and rebalance, httpx every request, at INFO.
-    for chatty in ("kafka", "httpx"):
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
+    ours = logging.getLevelName((level or settings.level).value)
+    root.setLevel(ours if ours == logging.DEBUG else max(ours, logging.WARNING))
+    for name in OURS:
+        logging.getLogger(name).setLevel(ours)
+
+
+class MainThreadOnly(io.TextIOBase):
+    """A stream that passes the main thread's writes only. Beam's in-process workers print the traceback
+    of a bundle that failed straight to ``sys.stderr``, beside its log; once the job is being cancelled,
+    those are the bundles that cancelling cut short, and they say nothing about the run. Log records
+    still pass: the handler writes to the stream it was given, not through ``sys.stderr``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if threading.current_thread() is threading.main_thread():
+            return self._stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()

@@ -28,6 +28,7 @@ if str(REPO) not in sys.path:  # run as a script: make `schemas` importable
 from schemas import notify, settings  # noqa: E402
 
 SETTINGS: tuple[type[BaseSettings], ...] = (
+    settings.LogSettings,
     settings.StackSettings,
     settings.IngestSettings,
     settings.PipelineSettings,
@@ -40,6 +41,7 @@ NOTIFY: tuple[tuple[str, type[BaseModel]], ...] = (
     ("`destinations[].digest`", notify.Digest),
 )
 COMMANDS = {
+    "LogSettings": "`watchfloor ingest`, `pipeline run`, `notify` and `smoke`",
     "StackSettings": "`watchfloor stack …`, and the Kafka/Elasticsearch addresses every job uses",
     "IngestSettings": "`watchfloor ingest`, `watchfloor feeds …`",
     "PipelineSettings": "`watchfloor pipeline run`",
@@ -48,6 +50,9 @@ COMMANDS = {
 # Defaults computed when the process starts (they depend on the machine), described instead of shown.
 COMPUTED = {
     "_default_cache_dir": "`~/.cache/watchfloor`",
+    "_bundled_feeds": "the bundled `deploy/feeds`",
+    "_bundled_rules": "the bundled `deploy`",
+    "_bundled_notify": "the bundled `deploy/notify.yaml`",
 }
 
 
@@ -144,7 +149,7 @@ def settings_section(model: type[BaseSettings]) -> list[str]:
 
 def notify_section() -> list[str]:
     lines = [
-        "## Notifier destinations file (`WATCHFLOOR_NOTIFY_CONFIG`, default `deploy/notify.yaml`)",
+        "## Notifier destinations file (`WATCHFLOOR_NOTIFY_CONFIG`, default: bundled `deploy/notify.yaml`)",
         "",
         "YAML validated by `schemas/notify.py` when `watchfloor notify` starts (unknown keys are errors).",
         "Secrets are never in the file: a destination names the environment variables holding them.",
@@ -171,6 +176,9 @@ def render() -> str:
         "names are case-insensitive, and values are parsed to the type shown). Jobs ignore variables of",
         "other prefixes. Ports and paths apply to the local stack; topic and index names let several",
         "deployments or test runs share one cluster.",
+        "",
+        '"The bundled" data is the repository\'s `deploy/`: read in place in a checkout, and shipped in the',
+        "wheel as `watchfloor_data/` beside the packages, so an installed `watchfloor` needs no checkout.",
         "",
     ]
     for model in SETTINGS:

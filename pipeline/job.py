@@ -40,6 +40,7 @@ from pipeline.transforms import (
     DeduplicateFn,
     alert_record,
 )
+from schemas.bundled import rule_packs
 from schemas.deadletter import DeadLetter
 from schemas.settings import PipelineSettings
 
@@ -80,16 +81,20 @@ class LoadState:
 
 
 def prepare(cfg: JobConfig) -> None:
-    """Install the index templates and check the topics exist, so a misconfigured job fails at once."""
-    install_templates(cfg.es_url)
+    """Check the rule packs and topics exist and install the index templates, so a misconfigured job
+    fails at once (a rules root without packs would classify nothing, and no alert would ever fire)."""
     s = cfg.settings
+    rule_packs(s.rules_root)
+    install_templates(cfg.es_url)
     consumer = KafkaConsumer(bootstrap_servers=cfg.bootstrap)
     try:
         missing = sorted({s.items_topic, s.alerts_topic, s.dead_letter_topic} - consumer.topics())
     finally:
         consumer.close()
     if missing:
-        raise RuntimeError(f"Kafka topics missing: {missing} (`watchfloor stack up` creates the defaults)")
+        raise RuntimeError(
+            f"Kafka topics missing: {missing} (`watchfloor stack up` creates the configured topics)"
+        )
 
 
 def build(pipeline: beam.Pipeline, cfg: JobConfig) -> None:

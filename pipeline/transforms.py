@@ -233,8 +233,10 @@ class CommitOffsetsFn(beam.DoFn):
         self._group_id = group_id
         self._consumer: KafkaConsumer | None = None
         self._uncommitted: dict[tuple[str, int], int] = {}
+        self._torn_down = False
 
     def setup(self) -> None:
+        self._torn_down = False
         with _registry_lock:
             if self._run_id not in _trackers:
                 # The same starting points the source reads from: committed offsets, else the beginning.
@@ -245,6 +247,9 @@ class CommitOffsetsFn(beam.DoFn):
         )
 
     def teardown(self) -> None:
+        """May run mid-bundle, when a stopping runner shuts the worker down: the commit in flight then
+        fails, which is no news (the next run starts from the last commit)."""
+        self._torn_down = True
         if self._consumer is not None:
             self._consumer.close(autocommit=False)
 
@@ -264,7 +269,8 @@ class CommitOffsetsFn(beam.DoFn):
             self._consumer.commit(offsets)
             self._uncommitted = {}
         except Exception:  # committed with the next bundle; a replay from an older offset is harmless
-            log.warning("offset commit failed; will retry", exc_info=True)
+            if not self._torn_down:
+                log.warning("offset commit failed; will retry", exc_info=True)
 
 
 class CommitOffsets(beam.PTransform[PCollection[Receipt], PCollection[Any]]):

@@ -7,11 +7,16 @@ ports, paths and names without passing strings around.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, IPvAnyNetwork, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from schemas.bundled import DEPLOY
+from schemas.topics import ALERTS, DEAD_LETTERS, INGEST_LEASES, ITEMS, STATE, TopicSpec
 
 # Versions are part of the contract between the stack and the code that talks to it; see
 # docs/adr/0001-streaming-runner.md for why these.
@@ -22,6 +27,52 @@ BEAM_VERSION = "2.70.0"
 
 def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "watchfloor"
+
+
+def _bundled_feeds() -> Path:
+    return DEPLOY / "feeds"
+
+
+def _bundled_rules() -> Path:
+    return DEPLOY
+
+
+def _bundled_notify() -> Path:
+    return DEPLOY / "notify.yaml"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class LogFormat(StrEnum):
+    json = "json"
+    text = "text"
+
+
+class LogSettings(BaseSettings):
+    """How every job logs, on stderr: JSON for log shippers and supervisors, text for a terminal."""
+
+    model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_LOG_", extra="ignore")
+
+    level: LogLevel = Field(
+        default=LogLevel.INFO,
+        description="DEBUG, INFO, WARNING or ERROR (any case), for Watchfloor's own loggers; libraries "
+        "(Beam, kafka-python, httpx) log from WARNING, or from DEBUG at DEBUG. A command's --log-level wins.",
+    )
+    format: LogFormat = Field(
+        default=LogFormat.json,
+        description="`json`: one ECS object per line; `text`: time, level, logger, message and fields. "
+        "A command's --log-format wins.",
+    )
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
 
 class StackSettings(BaseSettings):
@@ -76,7 +127,7 @@ class IngestSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_INGEST_", extra="ignore")
 
     registry: Path = Field(
-        default=Path("deploy/feeds"), description="A registry YAML file or a directory of them."
+        default_factory=_bundled_feeds, description="A registry YAML file or a directory of them."
     )
     workers: int = Field(default=8, ge=1, le=64, description="Feeds fetched concurrently.")
     per_host_concurrency: int = Field(default=2, ge=1, description="Concurrent fetches per publisher host.")
@@ -96,7 +147,18 @@ class IngestSettings(BaseSettings):
     group_id: str = Field(
         default="watchfloor-ingest", description="Ingest processes sharing this id split feeds."
     )
-    items_topic: str = Field(default="watchfloor.items", description="Where items are published.")
+    items_topic: str = Field(default=ITEMS.name, description="Where items are published.")
+    dead_letter_topic: str = Field(
+        default=DEAD_LETTERS.name, description="Where items that fail validation are published."
+    )
+    state_topic: str = Field(
+        default=STATE.name, description="Compacted topic of each feed's validators and schedule."
+    )
+    leases_topic: str = Field(
+        default=INGEST_LEASES.name,
+        description="Record-less topic whose partitions split feeds between processes (at most one per "
+        "partition).",
+    )
 
     @field_validator("allow_networks", mode="before")
     @classmethod
@@ -116,13 +178,13 @@ class PipelineSettings(BaseSettings):
     group_id: str = Field(
         default="watchfloor-pipeline", description="Kafka consumer group whose offsets the job commits."
     )
-    items_topic: str = Field(default="watchfloor.items", description="Kafka topic of FeedItems.")
-    alerts_topic: str = Field(default="watchfloor.alerts", description="Kafka topic of alert revisions.")
-    dead_letter_topic: str = Field(default="watchfloor.dead-letters", description="Kafka topic of rejects.")
+    items_topic: str = Field(default=ITEMS.name, description="Kafka topic of FeedItems.")
+    alerts_topic: str = Field(default=ALERTS.name, description="Kafka topic of alert revisions.")
+    dead_letter_topic: str = Field(default=DEAD_LETTERS.name, description="Kafka topic of rejects.")
     articles_index: str = Field(default="watchfloor-articles", description="Elasticsearch index of articles.")
     alerts_index: str = Field(default="watchfloor-alerts", description="Elasticsearch index of alerts.")
     rules_root: Path = Field(
-        default=Path("deploy"), description="Holds rules/*.yaml, gazetteer/*.yaml and watchlist.yaml."
+        default_factory=_bundled_rules, description="Holds rules/*.yaml, gazetteer/*.yaml and watchlist.yaml."
     )
     dedup_window_hours: float = Field(default=7 * 24, gt=0, description="Exact-dedup memory (event time).")
     story_ttl_hours: float = Field(
@@ -138,13 +200,35 @@ class NotifySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WATCHFLOOR_NOTIFY_", extra="ignore")
 
-    config: Path = Field(default=Path("deploy/notify.yaml"), description="Destinations and routing (YAML).")
+    config: Path = Field(default_factory=_bundled_notify, description="Destinations and routing (YAML).")
     group_id: str = Field(
         default="watchfloor-notify", description="Notifier processes sharing it split work."
     )
-    alerts_topic: str = Field(default="watchfloor.alerts", description="Kafka topic of alert revisions.")
-    dead_letter_topic: str = Field(default="watchfloor.dead-letters", description="Kafka topic of rejects.")
+    alerts_topic: str = Field(default=ALERTS.name, description="Kafka topic of alert revisions.")
+    dead_letter_topic: str = Field(default=DEAD_LETTERS.name, description="Kafka topic of rejects.")
     state_topic: str = Field(
-        default="watchfloor.state", description="Compacted topic of the delivery ledger and snoozes."
+        default=STATE.name, description="Compacted topic of the delivery ledger and snoozes."
     )
     metrics_port: int | None = Field(default=None, description="Serve Prometheus metrics on 127.0.0.1:PORT.")
+
+
+def configured_topics(
+    ingest: IngestSettings, pipeline: PipelineSettings, notify: NotifySettings
+) -> tuple[TopicSpec, ...]:
+    """Every topic the jobs are configured to use, each with the partitions and configs of its role:
+    what ``watchfloor stack up`` creates, since the broker does not auto-create topics."""
+    roles = (
+        (ITEMS, (ingest.items_topic, pipeline.items_topic)),
+        (ALERTS, (pipeline.alerts_topic, notify.alerts_topic)),
+        (DEAD_LETTERS, (ingest.dead_letter_topic, pipeline.dead_letter_topic, notify.dead_letter_topic)),
+        (STATE, (ingest.state_topic, notify.state_topic)),
+        (INGEST_LEASES, (ingest.leases_topic,)),
+    )
+    chosen: dict[str, TopicSpec] = {}  # a configured name -> the role it plays
+    for role, names in roles:
+        for name in names:
+            if chosen.setdefault(name, role) is not role:
+                raise ValueError(
+                    f"topic {name!r} is configured for two roles: {chosen[name].name}, {role.name}"
+                )
+    return tuple(replace(role, name=name) for name, role in chosen.items())

@@ -31,5 +31,3 @@ STATE = TopicSpec(
 # Carries no records: ingest processes join one consumer group on it, and the partitions each is
 # assigned say which feeds it polls (feed -> crc32(id) % partitions). At most this many processes.
 INGEST_LEASES = TopicSpec("watchfloor.ingest-leases", partitions=12)
-
-ALL_TOPICS: tuple[TopicSpec, ...] = (ITEMS, ALERTS, DEAD_LETTERS, STATE, INGEST_LEASES)

@@ -8,15 +8,36 @@ from pathlib import Path
 
 import typer
 
-RulesOpt = typer.Option(Path("deploy"), "--rules-dir", help="Directory holding rules/ and gazetteer/.")
+from connectors.cli.errors import fail
+
+RulesOpt = typer.Option(
+    None,
+    "--rules-dir",
+    help="Directory holding rules/, gazetteer/ and watchlist.yaml "
+    "(default: WATCHFLOOR_PIPELINE_RULES_ROOT, else the bundled rule packs).",
+    show_default=False,
+)
 rules_app = typer.Typer(help="Topic rule packs (deploy/rules/*.yaml).", no_args_is_help=True)
 
 
-def classify(rules_dir: Path = RulesOpt) -> None:
+def rules_root(rules_dir: Path | None) -> Path:
+    """The rules root to use; one without rule packs fails here rather than matching nothing."""
+    from schemas.bundled import MissingRules, rule_packs
+    from schemas.settings import PipelineSettings
+
+    root = rules_dir or PipelineSettings().rules_root
+    try:
+        rule_packs(root)
+    except MissingRules as exc:
+        fail(exc)
+    return root
+
+
+def classify(rules_dir: Path | None = RulesOpt) -> None:
     """Read JSON lines {"id", "title", "text", "language"} on stdin; write one JSON line per input."""
     from pipeline.classify import Classifier
 
-    classifier = Classifier.from_dir(rules_dir)
+    classifier = Classifier.from_dir(rules_root(rules_dir))
     bad = 0
     for number, line in enumerate(sys.stdin, start=1):
         if not line.strip():
@@ -45,14 +66,16 @@ def classify(rules_dir: Path = RulesOpt) -> None:
 
 
 @rules_app.command("test")
-def test_rules(rules_dir: Path = RulesOpt) -> None:
+def test_rules(rules_dir: Path | None = RulesOpt) -> None:
     """Run every rule's positive and negative examples; exit 1 if any misbehaves."""
     from pipeline.classify import Classifier
     from pipeline.classify.examples import cases, failure
     from pipeline.classify.rules import load_rules
+    from schemas.bundled import rule_packs
 
-    classifier = Classifier.from_dir(rules_dir)
-    all_cases = cases(load_rules(sorted((rules_dir / "rules").glob("*.yaml"))))
+    root = rules_root(rules_dir)
+    classifier = Classifier.from_dir(root)
+    all_cases = cases(load_rules(rule_packs(root)))
     failed = 0
     for case in all_cases:
         why = failure(classifier, case)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from connectors.cli.classify import RulesOpt
+from connectors.cli.classify import RulesOpt, rules_root
 
 if TYPE_CHECKING:
     from pipeline.classify.backtest import GoldItem
@@ -33,7 +33,7 @@ def topics(
         min=0,
         help="List up to N misses and N false alarms per topic, with each one's score arithmetic.",
     ),
-    rules_dir: Path = RulesOpt,
+    rules_dir: Path | None = RulesOpt,
 ) -> None:
     """Per-topic precision, recall and F1 of the rules in --rules-dir against a labelled file."""
     from pipeline.classify import Classifier
@@ -44,7 +44,7 @@ def topics(
     except ValueError as exc:
         typer.echo(f"{gold}: {exc}", err=True)
         raise typer.Exit(2) from exc
-    classifier = Classifier.from_dir(rules_dir)
+    classifier = Classifier.from_dir(rules_root(rules_dir))
 
     def predict(item: GoldItem) -> list[str]:
         return classifier.classify(item.title, item.text, item.language).topic_ids
@@ -93,9 +93,7 @@ def stories(
         ..., "--items", help="JSON lines: feed, guid, title, link, summary, published."
     ),
     gold: Path = typer.Option(..., "--gold", help="JSON lines, one per item: guid, story, topics."),
-    rules_dir: Path = typer.Option(
-        Path("deploy"), "--rules-dir", help="Holds rules/, gazetteer/, watchlist."
-    ),
+    rules_dir: Path | None = RulesOpt,
     show: int = typer.Option(0, "--show-stories", help="List the N largest gold stories and how they split."),
 ) -> None:
     """Replay a corpus in publication order through dedup, classification, story assignment and alert
@@ -110,9 +108,10 @@ def stories(
     except CorpusError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    root = rules_root(rules_dir)
     result = replay(
-        PipelineState.configured(rules_dir),
-        Classifier.from_dir(rules_dir),
+        PipelineState.configured(root),
+        Classifier.from_dir(root),
         ((feed_item(entry), label) for entry, label in corpus),
     )
     r = score(result)

@@ -30,7 +30,11 @@ app = typer.Typer(
 )
 
 RegistryOpt = typer.Option(
-    None, "--registry", "-r", help="Registry YAML file or directory [default: deploy/feeds]."
+    None,
+    "--registry",
+    "-r",
+    help="Registry YAML file or directory (default: WATCHFLOOR_INGEST_REGISTRY, else the bundled "
+    "deploy/feeds).",
 )
 
 
@@ -45,13 +49,10 @@ def _file(path: Path | None) -> Path:
 
 def _load(path: Path | None) -> tuple[list[FeedConfig], list[RegistryError]]:
     """The registry's feeds and invalid entries; a registry that is not there is a failure, not empty."""
-    target = _registry(path)
-    if not target.exists():
-        raise Failure(f"{target}: no such registry file or directory")
-    files = registry_files(target)
-    if not files:
-        raise Failure(f"{target}: no registry files (*.yaml) in this directory")
-    return load_registry(files)
+    try:
+        return load_registry(registry_files(_registry(path)))
+    except FileNotFoundError as exc:
+        fail(exc)
 
 
 def _fail_on_invalid(errors: list[RegistryError]) -> None:
@@ -190,10 +191,9 @@ def export_opml_cmd(registry: Path | None = RegistryOpt, out: Path | None = type
 def health(registry: Path | None = RegistryOpt, as_json: bool = typer.Option(False, "--json")) -> None:
     """Each feed's last success, error streak, next poll, items/day and silence, from the state topic."""
     from connectors.feeds.statestore import KafkaStateStore
-    from schemas.topics import STATE
 
     feeds, errors = _load(registry)
-    store = KafkaStateStore(StackSettings().kafka_bootstrap, STATE.name)
+    store = KafkaStateStore(StackSettings().kafka_bootstrap, IngestSettings().state_topic)
     now = datetime.now(UTC)
     rows = []
     for feed in feeds:

@@ -12,7 +12,8 @@ import typer
 import yaml
 
 from connectors.cli.errors import fail
-from schemas.settings import NotifySettings, StackSettings
+from connectors.cli.logs import FormatOpt, LevelOpt
+from schemas.settings import LogFormat, LogLevel, NotifySettings, StackSettings
 
 alerts_app = typer.Typer(help="Alerts: snooze stories or actors.", no_args_is_help=True)
 
@@ -29,11 +30,15 @@ def parse_duration(text: str) -> timedelta:
 
 
 def notify(
-    config: Path | None = typer.Option(None, help="Destinations YAML [default: deploy/notify.yaml]."),
+    config: Path | None = typer.Option(
+        None, help="Destinations YAML (default: WATCHFLOOR_NOTIFY_CONFIG, else bundled deploy/notify.yaml)."
+    ),
     metrics_port: int | None = typer.Option(None, help="Serve Prometheus metrics on 127.0.0.1:PORT."),
     idle_exit: float | None = typer.Option(
         None, help="Exit once every alert is settled and none arrived for this many seconds."
     ),
+    log_level: LogLevel | None = LevelOpt,
+    log_format: LogFormat | None = FormatOpt,
 ) -> None:
     """Consume watchfloor.alerts and deliver each alert once per routed destination until SIGTERM."""
     from prometheus_client import start_http_server
@@ -42,7 +47,7 @@ def notify(
     from connectors.notify.config import credentials, load_config
     from connectors.notify.notifier import Notifier, NotifyMetrics
 
-    configure_logging()
+    configure_logging(log_level, log_format)
     log = logging.getLogger("watchfloor.notify")
     settings = NotifySettings()
     path = config or settings.config

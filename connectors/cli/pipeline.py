@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from pathlib import Path
 
 import typer
 
 from connectors.cli.errors import fail
-from schemas.settings import PipelineSettings, StackSettings
+from connectors.cli.logs import FormatOpt, LevelOpt
+from schemas.settings import LogFormat, LogLevel, PipelineSettings, StackSettings
 
 app = typer.Typer(help="The streaming Beam job: items → stories, topics, alerts.", no_args_is_help=True)
 
@@ -22,19 +24,21 @@ def run(
     ),
     rules: Path | None = typer.Option(None, help="Directory with rules/, gazetteer/ and watchlist.yaml."),
     extra: list[str] = typer.Option([], "--beam-arg", help="Extra Beam pipeline option, repeatable."),
+    log_level: LogLevel | None = LevelOpt,
+    log_format: LogFormat | None = FormatOpt,
 ) -> None:
-    """Run until SIGTERM or Ctrl-C, then cancel the job (offsets are committed only after writes)."""
+    """Run until SIGTERM or Ctrl-C, then cancel the job (offsets are committed only after writes).
+
+    Exit 0 after a stop asked for; exit 1 when the job cannot start or stops by itself (its runner's
+    error is logged), which a supervisor answers with a restart (docs/operations.md)."""
     import apache_beam as beam
     import grpc  # type: ignore[import-untyped]
 
-    from connectors.logging import configure_logging
+    from connectors.logging import MainThreadOnly, configure_logging
     from pipeline.job import JobConfig, build, prepare
-    from pipeline.runner import streaming_options
+    from pipeline.runner import JobWatch, streaming_options
 
-    # Beam logs per-bundle statistics at INFO on the root logger: our own loggers alone speak at INFO.
-    configure_logging("WARNING")
-    for ours in ("watchfloor", "pipeline", "connectors"):
-        logging.getLogger(ours).setLevel(logging.INFO)
+    configure_logging(log_level, log_format)
     log = logging.getLogger("watchfloor.pipeline")
     stack = StackSettings()
     settings = PipelineSettings()
@@ -51,14 +55,19 @@ def run(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     result = pipeline.run()
+    watch = JobWatch(result)
     log.info("pipeline running", extra={"run_id": cfg.run_id, "runner": runner})
     while not stop.wait(1.0):
-        state = str(result.state)
-        if not state.endswith("RUNNING") and not state.endswith("STARTING"):
-            log.error("pipeline stopped by itself", extra={"state": state})
+        if watch.ended.is_set():
+            trace = {"error.stack_trace": watch.error} if watch.error else {}
+            log.error(
+                "pipeline stopped by itself: %s", watch.reason, extra={"error.message": watch.reason, **trace}
+            )
             raise typer.Exit(1)
-    # Cancelling tears workers down mid-bundle; their tracebacks say nothing about the run.
+    # Cancelling tears workers down mid-bundle; their tracebacks say nothing about the run. Beam logs
+    # them and prints them to stderr from its worker threads.
     logging.getLogger("apache_beam.runners.worker").setLevel(logging.CRITICAL)
+    sys.stderr = MainThreadOnly(sys.stderr)
     try:
         result.cancel()
     except grpc.RpcError:  # Ctrl-C in a terminal signals the runner too; the job went down with it

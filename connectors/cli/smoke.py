@@ -9,8 +9,7 @@ import uuid
 
 import typer
 
-from schemas.settings import StackSettings
-from schemas.topics import DEAD_LETTERS
+from schemas.settings import LogLevel, PipelineSettings, StackSettings
 
 
 def smoke(
@@ -29,7 +28,7 @@ def smoke(
     from pipeline import smoke as smoke_pipeline
     from pipeline.runner import streaming_options
 
-    configure_logging("WARNING")
+    configure_logging(LogLevel.WARNING)
     settings = StackSettings()
     LocalStack(settings).up()
     run_id = uuid.uuid4().hex[:8]
@@ -44,7 +43,7 @@ def smoke(
     typer.echo(f"produced {messages} messages to {topic}")
 
     cfg = smoke_pipeline.SmokeConfig(
-        settings.kafka_bootstrap, settings.es_url, topic, index, DEAD_LETTERS.name
+        settings.kafka_bootstrap, settings.es_url, topic, index, PipelineSettings().dead_letter_topic
     )
     pipeline = beam.Pipeline(options=streaming_options(settings))
     smoke_pipeline.build(pipeline, cfg)

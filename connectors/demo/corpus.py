@@ -16,9 +16,10 @@ from xml.sax.saxutils import escape
 
 import yaml
 
+from schemas.bundled import DEPLOY
 from schemas.feed import FeedConfig, SourceTier
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "stories.yaml"
+DEFAULT_CORPUS = DEPLOY / "demo" / "stories.yaml"
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,9 +39,9 @@ from connectors.demo.corpus import Corpus
 from connectors.demo.server import ReplayFeeds, WebhookSink
 from connectors.stack.local import LocalStack
 from connectors.stack.process import free_port
+from schemas.bundled import DEPLOY
 from schemas.settings import PipelineSettings, StackSettings
 
-REPO = Path(__file__).resolve().parents[2]
 DEMO_PREFIX = "demo-"
 WATCHFLOOR = [sys.executable, "-m", "connectors"]
 
@@ -151,7 +151,7 @@ class Demo:
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
         log = (self.workdir / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(
-            [*WATCHFLOOR, *args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+            [*WATCHFLOOR, *args], env=env, stdout=log, stderr=subprocess.STDOUT
         )
 
     @contextmanager
@@ -174,7 +174,7 @@ class Demo:
                 "WATCHFLOOR_NOTIFY_GROUP_ID": "watchfloor-notify-demo",
             }
             self._spawn("pipeline", ["pipeline", "run"], env)
-            self._spawn("notify", ["notify", "--config", str(REPO / "deploy" / "demo" / "notify.yaml")], env)
+            self._spawn("notify", ["notify", "--config", str(DEPLOY / "demo" / "notify.yaml")], env)
             registry = str(self._registry())
             if self.replay is not None:  # it serves on 127.0.0.1, which ingest refuses unless allowed
                 env["WATCHFLOOR_INGEST_ALLOW_NETWORKS"] = "127.0.0.1"

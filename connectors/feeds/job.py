@@ -18,7 +18,6 @@ from connectors.feeds.publish import ItemPublisher
 from connectors.feeds.registry import load_registry, registry_files
 from connectors.feeds.statestore import KafkaStateStore
 from schemas.settings import IngestSettings, StackSettings
-from schemas.topics import DEAD_LETTERS, INGEST_LEASES, STATE
 
 log = logging.getLogger("watchfloor.ingest")
 
@@ -30,8 +29,8 @@ def run_ingest(
     feeds, errors = load_registry(registry_files(registry or settings.registry))
     for error in errors:
         log.error("invalid registry entry", extra={"feed.id": error.feed_id, "error.message": str(error)})
-    store = KafkaStateStore(stack.kafka_bootstrap, STATE.name)
-    publisher = ItemPublisher(stack.kafka_bootstrap, settings.items_topic, DEAD_LETTERS.name)
+    store = KafkaStateStore(stack.kafka_bootstrap, settings.state_topic)
+    publisher = ItemPublisher(stack.kafka_bootstrap, settings.items_topic, settings.dead_letter_topic)
     fetcher = Fetcher(
         FetchPolicy(
             per_host_concurrency=settings.per_host_concurrency,
@@ -58,7 +57,7 @@ def run_ingest(
             return failed
         assignment = GroupAssignment(
             stack.kafka_bootstrap,
-            INGEST_LEASES.name,
+            settings.leases_topic,
             settings.group_id,
             on_revoke=ingester.wait_in_flight,
             on_assign=store.refresh,

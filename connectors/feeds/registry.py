@@ -6,6 +6,7 @@ invalid entry, which the ingester reports in its health table and metrics.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,8 +78,14 @@ def load_registry(paths: Iterable[Path]) -> tuple[list[FeedConfig], list[Registr
 
 
 def registry_files(target: Path) -> list[Path]:
-    """A registry is a YAML file or a directory of them."""
-    return sorted(target.glob("*.yaml")) if target.is_dir() else [target]
+    """A registry is a YAML file or a directory of them; one that is not there is an error, not empty
+    (an ingester polling no feed looks alive and fetches nothing)."""
+    if not target.exists():
+        raise FileNotFoundError(errno.ENOENT, "no such registry file or directory", str(target))
+    files = sorted(target.glob("*.yaml")) if target.is_dir() else [target]
+    if not files:
+        raise FileNotFoundError(errno.ENOENT, "no registry files (*.yaml) in this directory", str(target))
+    return files
 
 
 def _read_entries(path: Path) -> list[Any]:

@@ -14,9 +14,10 @@ import tempfile
 from pathlib import Path
 
 from connectors.stack.process import StackError
+from schemas.bundled import DEPLOY
 from schemas.settings import ELASTICSEARCH_VERSION, KAFKA_VERSION, StackSettings
 
-DEPLOY_LOCAL = Path(__file__).resolve().parents[2] / "deploy" / "local"
+DEPLOY_LOCAL = DEPLOY / "local"
 _DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 ES_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ELASTICSEARCH_VERSION}:zip"
 

@@ -12,8 +12,13 @@ from connectors.stack.artifacts import stage_all
 from connectors.stack.elasticsearch import ElasticsearchService
 from connectors.stack.kafka import KafkaService
 from connectors.stack.process import ManagedProcess, StackError, tail_file
-from schemas.settings import StackSettings
-from schemas.topics import ALL_TOPICS
+from schemas.settings import (
+    IngestSettings,
+    NotifySettings,
+    PipelineSettings,
+    StackSettings,
+    configured_topics,
+)
 
 
 class Service(Protocol):
@@ -54,7 +59,8 @@ class LocalStack:
         return stage_all(self.settings)
 
     def up(self, timeout_s: float = 180.0) -> list[ServiceStatus]:
-        """Start what is not running, wait until healthy, create missing topics, install index templates.
+        """Start what is not running, wait until healthy, create the missing topics of every job's
+        settings (the broker does not auto-create them), install index templates.
 
         Idempotent: services already running under this state dir are left alone.
         """
@@ -64,7 +70,7 @@ class LocalStack:
         deadline = time.monotonic() + timeout_s
         for service in self.services.values():
             self._wait_healthy(service, deadline)
-        self.kafka.ensure_topics(ALL_TOPICS)
+        self.kafka.ensure_topics(configured_topics(IngestSettings(), PipelineSettings(), NotifySettings()))
         install_templates(self.settings.es_url)
         return self.status()
 

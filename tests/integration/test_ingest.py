@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from connectors.stack.local import LocalStack
 from connectors.stack.process import free_port
-from schemas.topics import ITEMS
+from schemas.topics import DEAD_LETTERS, INGEST_LEASES, ITEMS, STATE
 from tests.support.feeds import rss
 from tests.support.feedserver import LOOPBACK_ENV, FeedServer, Route
 
@@ -63,11 +64,14 @@ def _published(bootstrap: str, feed_ids: set[str]) -> dict[str, set[str]]:
     return found
 
 
-def _ingest(tmp_path: Path, *args: str, group: str = "", log_name: str = "") -> subprocess.Popen[bytes]:
+def _ingest(
+    tmp_path: Path, *args: str, group: str = "", log_name: str = "", env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         **LOOPBACK_ENV,
         "WATCHFLOOR_INGEST_GROUP_ID": group or f"wf-test-{uuid.uuid4().hex[:6]}",
+        **(env or {}),
     }
     log = (tmp_path / (log_name or f"ingest-{time.monotonic_ns()}.log")).open("wb")
     return subprocess.Popen(
@@ -192,3 +196,80 @@ def test_metrics_and_health_report_each_feeds_outcome(
     assert rows[gone]["status"] == "disabled"
     assert rows[page]["status"] == "failing" and "not_a_feed" in rows[page]["last_error"]
     assert rows[page]["error_streak"] == 1
+
+
+def _keys_and_values(bootstrap: str, topic: str) -> list[tuple[str, bytes]]:
+    """Every record of ``topic`` so far, as (key, value)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=1000)
+    try:
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        return [(rec.key.decode() if rec.key else "", rec.value) for rec in consumer]
+    finally:
+        consumer.close()
+
+
+def test_stack_up_creates_the_configured_topics_and_ingest_uses_every_one(
+    stack: LocalStack, server: FeedServer, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    roles = {"items": ITEMS, "dead_letter": DEAD_LETTERS, "state": STATE, "leases": INGEST_LEASES}
+    names = {role: f"wf-test-{run}.{role}" for role in roles}
+    topics = {f"WATCHFLOOR_INGEST_{role.upper()}_TOPIC": name for role, name in names.items()}
+    bootstrap = stack.settings.kafka_bootstrap
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        up = subprocess.run(
+            [*WATCHFLOOR, "stack", "up"],
+            check=False,
+            cwd=REPO,
+            env={**os.environ, **topics},
+            capture_output=True,
+            timeout=300,
+        )
+        assert up.returncode == 0, up.stderr.decode()
+        described = {t["name"]: t for t in admin.describe_topics(list(names.values()))}
+        for role, spec in roles.items():
+            assert len(described[names[role]]["partitions"]) == spec.partitions, role
+            resp = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, names[role])])
+            configs = {k: v["value"] for k, v in resp["topic"][names[role]].items()}
+            assert {k: configs[k] for k in spec.configs} == spec.configs, role
+
+        good, page = f"c{run}-good", f"c{run}-page"
+        server.route(
+            f"/{good}.xml", Route(body=rss(good, 2), headers={"Content-Type": "application/rss+xml"})
+        )
+        server.route(f"/{page}.xml", Route(body=b"<html>Hello</html>", headers={"Content-Type": "text/html"}))
+        entries = [{"id": i, "url": server.url(f"/{i}.xml"), "name": i} for i in (good, page)]
+        (tmp_path / "registry.yaml").write_text(yaml.safe_dump({"feeds": entries}))
+        group = f"wf-test-{run}"
+        proc = _ingest(tmp_path, group=group, env=topics)  # not --once: it takes leases
+        try:
+            deadline = time.monotonic() + 90
+            state: set[str] = set()
+            while time.monotonic() < deadline and state != {f"feed:{good}", f"feed:{page}"}:
+                time.sleep(0.5)
+                state = {k for k, _ in _keys_and_values(bootstrap, names["state"])}
+            (member,) = admin.describe_groups([group])[group]["members"]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(60) == 0
+        assert state == {f"feed:{good}", f"feed:{page}"}
+        items = [json.loads(v) for _, v in _keys_and_values(bootstrap, names["items"])]
+        assert sorted(i["guid"] for i in items) == [f"{good}-0", f"{good}-1"]
+        letters = [json.loads(v) for _, v in _keys_and_values(bootstrap, names["dead_letter"])]
+        assert [(d["stage"], d["origin"]) for d in letters] == [("FetchFeed", f"feed:{page}")]
+        assert member["member_metadata"]["topics"] == [names["leases"]]
+
+        health = subprocess.run(
+            [*WATCHFLOOR, "feeds", "health", "--json", "--registry", str(tmp_path / "registry.yaml")],
+            cwd=REPO,
+            env={**os.environ, **topics},
+            capture_output=True,
+            check=True,
+        )
+        assert {r["feed"]: r["status"] for r in json.loads(health.stdout)} == {good: "ok", page: "failing"}
+    finally:
+        admin.delete_topics(list(names.values()), raise_errors=False)
+        admin.close()

@@ -5,6 +5,7 @@ Each test runs on its own items/alerts topics, indices and consumer groups (test
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import threading
@@ -205,3 +206,63 @@ def test_sigkill_mid_stream_then_restart_loses_nothing_and_doubles_nothing(
     first_revisions = Counter((s, t) for s, t, r in keys if r == 1)
     assert all(n == 1 for n in first_revisions.values()), "revisions continued, they did not restart at 1"
     assert {"arms_transfer", "leader_visit"} <= {t for s, t, _ in keys if s == story[wire.item_id]}
+
+
+def test_a_job_that_fails_at_run_time_exits_1_and_logs_the_runners_error(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    """Its state cannot be restored (the articles index is closed): the worker's error, not silence."""
+    job = JobEnv(stack.settings)
+    job.create_topics()
+    es = Elasticsearch(stack.settings.es_url)
+    es.indices.create(index=job.articles_index)
+    es.indices.close(index=job.articles_index)
+    producer = make_producer(stack.settings.kafka_bootstrap)
+    item = feed_item("wire-global", 1, "A report", "Some text of the report.", datetime.now(UTC))
+    producer.send(job.items_topic, key=item.item_id.encode(), value=item.model_dump_json().encode())
+    producer.close()
+    log = tmp_path / "pipeline.log"
+    proc = job.start_pipeline(log)
+    try:
+        code = proc.wait(240)
+    finally:
+        stop(proc, signal.SIGKILL)
+        es.indices.delete(index=job.articles_index)
+    lines = log.read_text().splitlines()
+    assert code == 1, lines[-20:]
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    (stopped,) = [e for e in entries if e["message"].startswith("pipeline stopped by itself")]
+    assert stopped["log.level"] == "error" and stopped["log.logger"] == "watchfloor.pipeline"
+    assert "index_closed_exception" in stopped["message"], stopped
+    assert "Traceback" in stopped["error.stack_trace"]
+
+
+def test_sigterm_mid_stream_stops_cleanly_without_a_traceback(stack: LocalStack, tmp_path: Path) -> None:
+    """Cancelling shuts the in-process workers down with bundles active (the Kafka source mid-poll)."""
+    job = JobEnv(stack.settings)
+    job.create_topics()
+    now = datetime.now(UTC)
+    items = [_filler(n, now + timedelta(seconds=n)) for n in range(400)]
+    producer = make_producer(stack.settings.kafka_bootstrap)
+
+    def send() -> None:
+        for item in items:
+            producer.send(job.items_topic, key=item.item_id.encode(), value=item.model_dump_json().encode())
+            time.sleep(1 / 50)
+        producer.flush()
+
+    es = Elasticsearch(stack.settings.es_url)
+    log = tmp_path / "pipeline.log"
+    proc = job.start_pipeline(log)
+    streaming = threading.Thread(target=send)
+    streaming.start()
+    try:
+        wait_for(lambda: len(job.docs(es, job.articles_index)) >= 40, 120, "the first articles", proc)
+    finally:
+        code = stop(proc)
+        streaming.join()
+        producer.close()
+    text = log.read_text()
+    assert code == 0, text[-3000:]
+    assert "pipeline cancelled" in text
+    assert "Traceback" not in text, text[text.index("Traceback") - 200 :][:3000]

@@ -10,8 +10,15 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from connectors.kafka_sink import make_producer
 from connectors.stack.local import LocalStack
-from schemas.settings import ELASTICSEARCH_VERSION, StackSettings
-from schemas.topics import ALL_TOPICS, STATE
+from schemas.settings import (
+    ELASTICSEARCH_VERSION,
+    IngestSettings,
+    NotifySettings,
+    PipelineSettings,
+    StackSettings,
+    configured_topics,
+)
+from schemas.topics import STATE
 
 
 def test_both_services_are_healthy(stack: LocalStack) -> None:
@@ -43,9 +50,10 @@ def test_python_client_talks_to_the_node(stack: LocalStack) -> None:
 
 def test_watchfloor_topics_exist_with_their_configs(stack: LocalStack) -> None:
     admin = KafkaAdminClient(bootstrap_servers=stack.settings.kafka_bootstrap)
+    topics = configured_topics(IngestSettings(), PipelineSettings(), NotifySettings())
     try:
-        described = {t["name"]: t for t in admin.describe_topics([t.name for t in ALL_TOPICS])}
-        for spec in ALL_TOPICS:
+        described = {t["name"]: t for t in admin.describe_topics([t.name for t in topics])}
+        for spec in topics:
             assert len(described[spec.name]["partitions"]) == spec.partitions
             resp = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name)])
             configs = {k: v["value"] for k, v in resp["topic"][spec.name].items()}

@@ -216,6 +216,15 @@ def test_a_missing_registry_is_a_failure_not_an_empty_one(command: str) -> None:
     one_line_error(result, 1, "/nonexistent.yaml: no such registry file or directory")
 
 
+@pytest.mark.parametrize("registry", ["/nonexistent.yaml", "EMPTY_DIR"])
+def test_ingest_refuses_a_registry_that_is_not_there(registry: str, tmp_path: Path) -> None:
+    """Before touching Kafka: an ingester polling no feed would look alive and fetch nothing."""
+    target = str(tmp_path) if registry == "EMPTY_DIR" else registry
+    result = runner.invoke(app, ["ingest", "--once", "-r", target])
+    why = "no registry files (*.yaml) in this directory" if registry == "EMPTY_DIR" else "no such registry"
+    one_line_error(result, 1, f"{target}: {why}")
+
+
 def test_invalid_registry_entries_are_listed_then_fail(tmp_path: Path) -> None:
     registry = _write(
         tmp_path / "r.yaml", b"feeds:\n  - {id: ok, url: 'https://a.example/', name: A}\n  - {id: Bad}\n"

@@ -6,6 +6,7 @@ import apache_beam as beam
 import pytest
 from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 from elasticsearch import ApiError, SerializationError
+from elasticsearch import ConnectionError as EsConnectionError
 
 from connectors import es_sink
 from connectors.es_sink import IndexRequest, _BulkWriteFn
@@ -155,3 +156,32 @@ def test_a_document_that_cannot_be_serialised_is_a_dead_letter() -> None:
     written, dead = _run(_fn(client), [IndexRequest("i", "a", {})])
     assert written == []
     assert dead[0].reason.startswith("400: request rejected: cannot serialise")
+
+
+class ClosingClient(ScriptedClient):
+    """The worker's teardown closes the client during a bulk call (another thread in Beam): every later
+    call fails the way a closed connection pool does."""
+
+    def __init__(self, fn: _BulkWriteFn) -> None:
+        super().__init__([])
+        self.fn = fn
+
+    def bulk(self, operations: list[dict[str, Any]], refresh: Any = None) -> dict[str, Any]:
+        self.calls.append([op["index"]["_id"] for op in operations[::2]])
+        self.fn.teardown()
+        raise EsConnectionError("Connection error caused by: ClosedPoolError(Pool is closed.)")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_teardown_mid_write_ends_the_retries_and_answers_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    """Without it the retry loop runs on a closed client until the process exits, warning each time;
+    the documents it did not write get no receipt, so their offsets stay uncommitted and are replayed."""
+    fn = _BulkWriteFn("http://unused", refresh=None, max_backoff_s=1)
+    client = ClosingClient(fn)
+    fn._es = client  # type: ignore[assignment]
+    written, dead = _run(fn, [IndexRequest("i", "d0", {}), IndexRequest("i", "d1", {})])
+    assert (written, dead) == ([], [])
+    assert client.calls == [["d0", "d1"]]
+    assert "retrying" not in caplog.text

@@ -3,8 +3,14 @@ from pathlib import Path
 
 import pytest
 
-from schemas.settings import IngestSettings, StackSettings
-from schemas.topics import ALL_TOPICS, STATE
+from schemas.settings import (
+    IngestSettings,
+    NotifySettings,
+    PipelineSettings,
+    StackSettings,
+    configured_topics,
+)
+from schemas.topics import ALERTS, DEAD_LETTERS, INGEST_LEASES, ITEMS, STATE
 
 
 def test_env_overrides_ports_and_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -24,10 +30,47 @@ def test_heaps_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
         StackSettings()
 
 
-def test_state_topic_is_compacted_and_names_are_unique() -> None:
+def _topics() -> dict[str, tuple[int, dict[str, str]]]:
+    specs = configured_topics(IngestSettings(), PipelineSettings(), NotifySettings())
+    return {s.name: (s.partitions, s.configs) for s in specs}
+
+
+def test_the_default_settings_configure_each_topic_once_with_its_role() -> None:
     assert STATE.configs["cleanup.policy"] == "compact"
-    names = [t.name for t in ALL_TOPICS]
-    assert len(names) == len(set(names))
+    assert _topics() == {
+        s.name: (s.partitions, s.configs) for s in (ITEMS, ALERTS, DEAD_LETTERS, STATE, INGEST_LEASES)
+    }
+
+
+def test_every_topic_setting_is_a_topic_to_create_with_its_role(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable, name in {
+        "WATCHFLOOR_INGEST_ITEMS_TOPIC": "a.items",
+        "WATCHFLOOR_INGEST_DEAD_LETTER_TOPIC": "a.dead",
+        "WATCHFLOOR_INGEST_STATE_TOPIC": "a.state",
+        "WATCHFLOOR_INGEST_LEASES_TOPIC": "a.leases",
+        "WATCHFLOOR_PIPELINE_ITEMS_TOPIC": "a.items",
+        "WATCHFLOOR_PIPELINE_ALERTS_TOPIC": "b.alerts",
+        "WATCHFLOOR_PIPELINE_DEAD_LETTER_TOPIC": "b.dead",
+        "WATCHFLOOR_NOTIFY_ALERTS_TOPIC": "b.alerts",
+        "WATCHFLOOR_NOTIFY_DEAD_LETTER_TOPIC": "a.dead",
+        "WATCHFLOOR_NOTIFY_STATE_TOPIC": "c.state",
+    }.items():
+        monkeypatch.setenv(variable, name)
+    assert _topics() == {
+        "a.items": (ITEMS.partitions, ITEMS.configs),
+        "b.alerts": (ALERTS.partitions, ALERTS.configs),
+        "a.dead": (DEAD_LETTERS.partitions, DEAD_LETTERS.configs),
+        "b.dead": (DEAD_LETTERS.partitions, DEAD_LETTERS.configs),
+        "a.state": (STATE.partitions, STATE.configs),
+        "c.state": (STATE.partitions, STATE.configs),
+        "a.leases": (INGEST_LEASES.partitions, INGEST_LEASES.configs),
+    }
+
+
+def test_one_topic_for_two_roles_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WATCHFLOOR_NOTIFY_STATE_TOPIC", ALERTS.name)  # compacted state in the alerts topic
+    with pytest.raises(ValueError, match=r"'watchfloor.alerts' is configured for two roles"):
+        _topics()
 
 
 def test_ingest_allow_networks_is_a_comma_separated_list_of_cidrs(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,9 +26,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from pipeline.textnorm import STOPWORDS, stable_hash
 from schemas.article import ActorRef
@@ -62,8 +64,16 @@ class EventParams:
     name_weight: float = 2.0
     country_weight: float = 0.5
     centroid_terms: int = 24
+    max_chars: int = 600
+    """Body text read for features: who and what an event is about is in the lede, and a long article
+    must not cost more than a few short ones."""
     probe_terms: int = 12
     """An article looks for candidate stories through its heaviest features only (bounded lookups)."""
+    max_posting: int = 256
+    """A feature among more live stories' heaviest than this says nothing about which one an article
+    belongs to: it is not used to find candidates (the cost of a lookup stays bounded)."""
+    max_candidates: int = 64
+    """Stories compared per article: those sharing the most of its probe features."""
     prior_docs: float = 50.0
     """Smoothing: a stream that has seen few articles does not trust its document frequencies yet."""
     half_life: timedelta = timedelta(hours=24)
@@ -89,6 +99,7 @@ NAMED = 1 << 63
 """The bit that marks a name or gazetteer actor feature: what reads the same in any language."""
 
 
+@lru_cache(maxsize=65536)  # words repeat across articles: hash each once
 def _key(kind: str, value: str) -> int:
     key = stable_hash(f"{kind}\x00{value}")
     return key | NAMED if kind in {"n", "a"} else key & ~NAMED
@@ -112,6 +123,7 @@ def speaker(title: str, params: EventParams) -> int | None:
 
 def features(title: str, text: str, actors: Iterable[ActorRef], params: EventParams) -> Features:
     """The article's features with their base weights (before IDF)."""
+    text = text[: params.max_chars]
     counts: dict[int, float] = {}
     kinds: dict[int, float] = {}
 
@@ -230,7 +242,13 @@ class EventIndex:
         a statement by `speaker`, only stories the speaker is a principal of."""
         p = self.params
         probe = sorted(vector, key=lambda k: (-vector[k], k))[: p.probe_terms]
-        candidates = sorted({sid for key in probe for sid in self._postings.get(key, ())})
+        shared: Counter[str] = Counter()
+        for key in probe:
+            holders = self._postings.get(key, ())
+            if len(holders) <= p.max_posting:
+                shared.update(holders)
+        ranked = sorted(shared, key=lambda sid: (-shared[sid], sid))[: p.max_candidates]
+        candidates = sorted(ranked)
         norm = math.sqrt(sum(w * w for w in vector.values()))
         named = {k: w for k, w in vector.items() if k & NAMED}
         named_norm = math.sqrt(sum(w * w for w in named.values()))
@@ -316,8 +334,8 @@ class EventIndex:
 
 
 def _cosine(vector: Mapping[int, float], norm: float, story: _Centroid) -> float:
-    weights = story.weights
-    dot = sum(w * weights.get(k, 0.0) for k, w in vector.items())
+    # Over the centroid's few features, not the article's many.
+    dot = sum(w * vector.get(k, 0.0) for k, w in story.weights.items())
     return dot / (norm * story.norm) if dot else 0.0
 
 

@@ -3,7 +3,8 @@
 1. classification core: articles per CPU-second on ~2 KB articles (target ≥ 2,000 per core);
 2. sustained throughput: the streaming job on Prism (`watchfloor pipeline run`, its own process)
    vs a plain loop doing the same work without Beam (consume → dedup → classify → cluster → decide
-   → bulk index), on the same items (target ≥ 500 items/s on 2 cores);
+   → bulk index), on the same items (target ≥ 500 items/s on 2 cores); then the job on Flink at
+   parallelism 1 (embedded MiniCluster), with its start-up time and job server RSS;
 3. latency from produce to searchable at a steady 50 items/s: p50 / p95 (target p95 ≤ 2 s);
 4. state bytes per story: serialised size of the job's per-story state (target ≤ 1 KB).
 
@@ -39,7 +40,7 @@ from pipeline.state import PipelineState
 from schemas.feed import SourceTier
 from schemas.item import FeedItem
 from schemas.settings import PipelineSettings, StackSettings
-from tests.support.pipeline import JobEnv, feed_item, stop
+from tests.support.pipeline import JobEnv, children_running, feed_item, stop
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = {"kim-putin-arms-talks", "central-bank-rates", "harbour-storm", "cup-final"}
@@ -140,23 +141,36 @@ def count(es: Elasticsearch, index: str) -> int:
         return 0
 
 
-def streaming(job: JobEnv, n: int, es: Elasticsearch, log: Path) -> tuple[float, float]:
-    """(seconds from start to first article, items/s from first to last article)."""
+def streaming(job: JobEnv, n: int, es: Elasticsearch, log: Path, *args: str) -> tuple[float, float, float]:
+    """(seconds from start to first article, items/s from first to last article, peak job server RSS MiB).
+
+    ``args`` go to `watchfloor pipeline run`; the RSS is that of a Flink job server JVM (0 on Prism).
+    """
     started = time.monotonic()
-    proc = job.start_pipeline(log)
+    proc = job.start_pipeline(log, *args)
     first = None
+    rss_kb = 0
     try:
         while (c := count(es, job.articles_index)) < n:
             if c and first is None:
                 first = (time.monotonic(), c)
             if proc.poll() is not None:
                 raise SystemExit(f"pipeline exited: see {log}")
+            rss_kb = max([rss_kb, *map(_rss_kb, children_running(proc.pid, "job-server.jar"))])
             time.sleep(0.05)
         done = time.monotonic()
     finally:
         stop(proc)
     assert first is not None
-    return first[0] - started, (n - first[1]) / (done - first[0])
+    return first[0] - started, (n - first[1]) / (done - first[0]), rss_kb / 1024
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
 
 
 def plain_loop(job: JobEnv, n: int, es: Elasticsearch) -> tuple[float, PipelineState]:
@@ -266,10 +280,18 @@ def main() -> None:
     job = JobEnv(settings)
     job.create_topics()
     produce(job, items)
-    startup, beam_rate = streaming(job, len(items), es, log)
+    startup, beam_rate, _ = streaming(job, len(items), es, log)
     plain_rate, state = plain_loop(job, len(items), es)
     print(f"streaming job on Prism    {beam_rate:8.0f} items/s sustained (target ≥ 500)")
     print(f"  first article after     {startup:8.1f} s (job start-up and state restore)")
+    on_flink = JobEnv(settings)
+    on_flink.create_topics()
+    produce(on_flink, items)
+    flink_startup, flink_rate, flink_rss = streaming(
+        on_flink, len(items), es, log, "--runner", "flink", "--parallelism", "1"
+    )
+    print(f"streaming job on Flink p1 {flink_rate:8.0f} items/s sustained")
+    print(f"  first article after     {flink_startup:8.1f} s; job server RSS peak {flink_rss:.0f} MiB")
     print(
         f"plain loop, same work     {plain_rate:8.0f} items/s   ratio beam/plain {beam_rate / plain_rate:.2f}"
     )

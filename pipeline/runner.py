@@ -1,8 +1,10 @@
-"""Pipeline options for the runners Watchfloor supports (docs/adr/0001-streaming-runner.md).
+"""Pipeline options for the runners Watchfloor supports (docs/adr/0001-streaming-runner.md, 0007).
 
 ``prism`` is the local streaming runner: Beam's Go runner, built from the Go module proxy and staged by
-``watchfloor stack up``, with Python workers in-process (LOOPBACK). Flink and Dataflow take the same
-pipeline with their own options (``extra_args``), see deploy/README.md.
+``watchfloor stack fetch``, with Python workers in-process (LOOPBACK). ``flink`` submits the same job
+to a Beam Flink job server that the caller started (connectors/stack/flink.py), also with LOOPBACK
+workers. Dataflow takes the pipeline with its own options, see deploy/README.md. ``extra_args`` come
+last, so they override ours.
 """
 
 from __future__ import annotations
@@ -16,10 +18,16 @@ from apache_beam.runners.runner import PipelineResult
 from schemas.settings import StackSettings
 
 RUNNERS = ("prism", "flink", "dataflow")
+CHECKPOINT_INTERVAL_MS = 10_000
+"""Flink checkpoints hold the Kafka source's positions; the job's own state lives outside Beam (ADR 0003)."""
 
 
 def streaming_options(
-    settings: StackSettings, runner: str = "prism", extra_args: Sequence[str] = ()
+    settings: StackSettings,
+    runner: str = "prism",
+    extra_args: Sequence[str] = (),
+    flink_endpoint: str | None = None,
+    parallelism: int = 1,
 ) -> PipelineOptions:
     if runner not in RUNNERS:
         raise ValueError(f"unknown runner {runner!r}; one of {RUNNERS}")
@@ -30,7 +38,9 @@ def streaming_options(
             raise FileNotFoundError(f"Prism runner not staged at {prism}; run `watchfloor stack fetch`")
         args += ["--runner=PrismRunner", f"--prism_location={prism}", "--environment_type=LOOPBACK"]
     elif runner == "flink":
-        args += ["--runner=FlinkRunner"]
+        if flink_endpoint is None:
+            raise ValueError("the flink runner needs a job server endpoint")
+        args += flink_args(flink_endpoint, parallelism)
     else:
         args += ["--runner=DataflowRunner"]
     return PipelineOptions([*args, *extra_args])
@@ -63,3 +73,22 @@ class JobWatch:
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
             self.ended.set()
+
+
+def flink_args(endpoint: str, parallelism: int) -> list[str]:
+    """A streaming job with checkpoints on a Flink job server, Python workers in this process.
+
+    Without ``--finish_bundle_before_checkpointing`` a checkpointing job emits nothing past its first
+    stage. Beam warns "Unparseable argument" for both checkpoint options: they are the job server's,
+    passed through unchanged, and take effect.
+    """
+    if parallelism < 1:
+        raise ValueError(f"parallelism must be at least 1, got {parallelism}")
+    return [
+        "--runner=PortableRunner",
+        f"--job_endpoint={endpoint}",
+        "--environment_type=LOOPBACK",
+        f"--parallelism={parallelism}",
+        f"--checkpointing_interval={CHECKPOINT_INTERVAL_MS}",
+        "--finish_bundle_before_checkpointing",
+    ]

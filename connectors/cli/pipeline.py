@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
@@ -22,6 +23,12 @@ def run(
     runner: str = typer.Option(
         "prism", help="prism (local, default), flink or dataflow; see deploy/README.md."
     ),
+    parallelism: int = typer.Option(
+        1, min=1, help="Flink only. Above 1 is not correct yet: see deploy/README.md."
+    ),
+    flink_master: str = typer.Option(
+        "local", help="Flink only: local (a MiniCluster in the job server) or a JobManager's HOST:PORT."
+    ),
     rules: Path | None = typer.Option(None, help="Directory with rules/, gazetteer/ and watchlist.yaml."),
     extra: list[str] = typer.Option([], "--beam-arg", help="Extra Beam pipeline option, repeatable."),
     log_level: LogLevel | None = LevelOpt,
@@ -30,11 +37,15 @@ def run(
     """Run until SIGTERM or Ctrl-C, then cancel the job (offsets are committed only after writes).
 
     Exit 0 after a stop asked for; exit 1 when the job cannot start or stops by itself (its runner's
-    error is logged), which a supervisor answers with a restart (docs/operations.md)."""
+    error is logged), which a supervisor answers with a restart (docs/operations.md). On Flink, the job
+    server JVM this starts is stopped after the cancel: a cancelled job keeps running inside a local
+    MiniCluster, and only stopping the JVM ends it."""
     import apache_beam as beam
     import grpc  # type: ignore[import-untyped]
 
     from connectors.logging import MainThreadOnly, configure_logging
+    from connectors.stack.flink import FlinkJobServer
+    from connectors.stack.process import StackError
     from pipeline.job import JobConfig, build, prepare
     from pipeline.runner import JobWatch, streaming_options
 
@@ -49,28 +60,38 @@ def run(
         prepare(cfg)
     except Exception as exc:
         fail(exc, "pipeline cannot start")
-    pipeline = beam.Pipeline(options=streaming_options(stack, runner, extra))
-    build(pipeline, cfg)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    result = pipeline.run()
-    watch = JobWatch(result)
-    log.info("pipeline running", extra={"run_id": cfg.run_id, "runner": runner})
-    while not stop.wait(1.0):
-        if watch.ended.is_set():
-            trace = {"error.stack_trace": watch.error} if watch.error else {}
-            log.error(
-                "pipeline stopped by itself: %s", watch.reason, extra={"error.message": watch.reason, **trace}
-            )
-            raise typer.Exit(1)
-    # Cancelling tears workers down mid-bundle; their tracebacks say nothing about the run. Beam logs
-    # them and prints them to stderr from its worker threads.
-    logging.getLogger("apache_beam.runners.worker").setLevel(logging.CRITICAL)
-    sys.stderr = MainThreadOnly(sys.stderr)
-    try:
-        result.cancel()
-    except grpc.RpcError:  # Ctrl-C in a terminal signals the runner too; the job went down with it
-        log.info("pipeline stopped with its runner")
-        return
-    log.info("pipeline cancelled", extra={"state": str(result.state)})
+    with contextlib.ExitStack() as resources:
+        endpoint = None
+        if runner == "flink":
+            master = "[local]" if flink_master == "local" else flink_master
+            try:
+                endpoint = resources.enter_context(FlinkJobServer(stack, master))
+            except StackError as exc:
+                fail(exc, "pipeline cannot start")
+        pipeline = beam.Pipeline(options=streaming_options(stack, runner, extra, endpoint, parallelism))
+        build(pipeline, cfg)
+        result = pipeline.run()
+        watch = JobWatch(result)
+        log.info("pipeline running", extra={"run_id": cfg.run_id, "runner": runner})
+        while not stop.wait(1.0):
+            if watch.ended.is_set():
+                trace = {"error.stack_trace": watch.error} if watch.error else {}
+                log.error(
+                    "pipeline stopped by itself: %s",
+                    watch.reason,
+                    extra={"error.message": watch.reason, **trace},
+                )
+                raise typer.Exit(1)
+        # Cancelling tears workers down mid-bundle; their tracebacks say nothing about the run. Beam logs
+        # them and prints them to stderr from its worker threads.
+        logging.getLogger("apache_beam.runners.worker").setLevel(logging.CRITICAL)
+        sys.stderr = MainThreadOnly(sys.stderr)
+        try:
+            result.cancel()
+        except grpc.RpcError:  # Ctrl-C in a terminal signals the runner too; the job went down with it
+            log.info("pipeline stopped with its runner")
+            return
+        log.info("pipeline cancelled", extra={"state": str(result.state)})

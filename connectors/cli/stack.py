@@ -35,7 +35,7 @@ def _print(statuses: list[ServiceStatus]) -> None:
 
 @app.command()
 def fetch() -> None:
-    """Stage every artifact (Kafka jars, Elasticsearch, the Prism runner); needs only package registries."""
+    """Stage every artifact (Kafka, Elasticsearch, Prism, Flink job server); needs only package registries."""
     try:
         for path in _stack().fetch():
             typer.echo(f"staged {path}")

@@ -1,8 +1,9 @@
 """Stage everything the stack runs, once per machine, from the registries these machines reach.
 
-Kafka's classpath and the Elasticsearch distribution come from Maven Central through ``mvn`` (its
-local repository is the warm cache); Beam's Prism runner is built from the Go module proxy with the
-versions pinned in ``deploy/local/prism/go.sum``. Nothing is downloaded at run or test time.
+Kafka's classpath, the Elasticsearch distribution and Beam's Flink job server classpath come from Maven
+Central through ``mvn`` (its local repository is the warm cache); Beam's Prism runner is built from the
+Go module proxy with the versions pinned in ``deploy/local/prism/go.sum``. Nothing is downloaded at run
+or test time (docs/adr/0001-streaming-runner.md, docs/adr/0007-flink-runner.md).
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ import os
 import shutil
 import subprocess
 import tempfile
+import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from connectors.stack.process import StackError
 from schemas.bundled import DEPLOY
-from schemas.settings import ELASTICSEARCH_VERSION, KAFKA_VERSION, StackSettings
+from schemas.settings import BEAM_VERSION, ELASTICSEARCH_VERSION, KAFKA_VERSION, StackSettings
 
 DEPLOY_LOCAL = DEPLOY / "local"
 _DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 ES_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ELASTICSEARCH_VERSION}:zip"
+FLINK_VERSION = "1.19"
+"""The Flink minor the job server embeds; must match ``deploy/local/maven/flink.pom.xml``."""
+FLINK_JOB_SERVER_MAIN = "org.apache.beam.runners.flink.FlinkJobServerDriver"
 
 
 def kafka_libs(settings: StackSettings) -> Path:
@@ -30,9 +36,15 @@ def es_zip(settings: StackSettings) -> Path:
     return settings.cache_dir / f"elasticsearch-{ELASTICSEARCH_VERSION}.zip"
 
 
+def flink_job_server_jar(settings: StackSettings) -> Path:
+    """The launcher jar that Beam's ``FlinkRunner`` starts with ``java -jar``."""
+    return settings.cache_dir / f"flink-{FLINK_VERSION}-beam-{BEAM_VERSION}" / "job-server.jar"
+
+
 def stage_all(settings: StackSettings) -> list[Path]:
     """Stage every artifact that is missing; return what is now in place."""
-    return [stage_kafka(settings), stage_elasticsearch(settings), stage_prism(settings)]
+    stages = (stage_kafka, stage_elasticsearch, stage_prism, stage_flink)
+    return [stage(settings) for stage in stages]
 
 
 def stage_kafka(settings: StackSettings) -> Path:
@@ -95,6 +107,59 @@ def stage_prism(settings: StackSettings) -> Path:
     )
     partial.rename(target)
     return target
+
+
+def stage_flink(settings: StackSettings) -> Path:
+    """Beam's Flink job server: its classpath from Maven Central plus a launcher jar that names it.
+
+    Beam publishes no shaded job-server jar that is served here, so the runner's dependencies are copied
+    next to a jar whose manifest holds only ``Main-Class`` and a relative ``Class-Path``.
+    """
+    target = flink_job_server_jar(settings)
+    if target.exists():  # written last, inside a directory renamed into place whole
+        return target
+    with tempfile.TemporaryDirectory(dir=_ensure(settings.cache_dir)) as tmp:
+        stage = Path(tmp, "stage")
+        _maven(
+            [
+                "-f",
+                str(DEPLOY_LOCAL / "maven" / "flink.pom.xml"),
+                f"{_DEPENDENCY_PLUGIN}:copy-dependencies",
+                f"-DoutputDirectory={stage}/libs",
+                "-DincludeScope=runtime",
+            ],
+            "resolve Beam's Flink job server classpath from Maven Central",
+        )
+        runner = stage / "libs" / f"beam-runners-flink-{FLINK_VERSION}-{BEAM_VERSION}.jar"
+        if not runner.exists():
+            raise StackError(f"Maven resolved no {runner.name}")
+        jars = sorted(f"libs/{jar.name}" for jar in (stage / "libs").glob("*.jar"))
+        write_launcher_jar(stage / target.name, FLINK_JOB_SERVER_MAIN, jars)
+        shutil.rmtree(target.parent, ignore_errors=True)
+        stage.rename(target.parent)
+    return target
+
+
+def write_launcher_jar(jar: Path, main_class: str, class_path: Iterable[str]) -> None:
+    """A jar with nothing but a manifest: ``java -jar`` runs ``main_class`` on ``class_path``.
+
+    Class-Path entries are URLs relative to the jar. Written with zipfile, so a JRE is enough.
+    """
+    fields = {
+        "Manifest-Version": "1.0",
+        "Created-By": "watchfloor",
+        "Main-Class": main_class,
+        "Class-Path": " ".join(class_path),
+    }
+    manifest = "".join(_manifest_line(f"{name}: {value}") for name, value in fields.items()) + "\r\n"
+    with zipfile.ZipFile(jar, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("META-INF/MANIFEST.MF", manifest)
+
+
+def _manifest_line(line: str) -> str:
+    """The JAR spec caps manifest lines at 72 bytes; longer ones continue on lines led by one space."""
+    chunks = [line[:72]] + [" " + line[i : i + 71] for i in range(72, len(line), 71)]
+    return "".join(f"{chunk}\r\n" for chunk in chunks)
 
 
 def _ensure(path: Path) -> Path:

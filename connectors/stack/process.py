@@ -81,12 +81,12 @@ class ManagedProcess:
             return False
         _signal_group(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
-        while _group_alive(pid) and time.monotonic() < deadline:
+        while group_alive(pid) and time.monotonic() < deadline:
             _reap(pid)
             time.sleep(0.2)
-        if _group_alive(pid):
+        if group_alive(pid):
             _signal_group(pid, signal.SIGKILL)
-            while _group_alive(pid):
+            while group_alive(pid):
                 _reap(pid)
                 time.sleep(0.1)
         _reap(pid)
@@ -124,7 +124,7 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
 
 
-def _group_alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
     """Whether any non-zombie process is left in the group (zombies of other parents do not count)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         fields = proc_stat(int(stat.parent.name))

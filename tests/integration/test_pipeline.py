@@ -10,51 +10,25 @@ import random
 import signal
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import yaml
 from elasticsearch import Elasticsearch
 
-from connectors.demo.corpus import Corpus, render_rss
+from connectors.demo.corpus import Corpus
 from connectors.kafka_sink import make_producer
 from connectors.stack.local import LocalStack
 from schemas.feed import SourceTier
 from schemas.item import FeedItem
-from schemas.topics import DEAD_LETTERS
-from tests.support.feedserver import FeedServer, Route
+from tests.support.canonical import (
+    CANONICAL,
+    check_results,
+    ingest_scenario,
+    progress,
+    wait_until_all_written,
+)
 from tests.support.pipeline import JobEnv, feed_item, stop, wait_for
-
-CANONICAL = "kim-putin-arms-talks"
-
-
-# The canonical story from three outlets, and unrelated stories (two sharing one outlet's footer).
-SCENARIO = {CANONICAL, "central-bank-rates", "harbour-storm", "cup-final"}
-
-
-def _progress(es: Elasticsearch, job: JobEnv) -> str:
-    articles = len(job.docs(es, job.articles_index))
-    return f"{articles} articles, committed {job.committed()}, end offsets {job.end_offsets()}"
-
-
-def _ingest_demo(job: JobEnv, tmp_path: Path) -> dict[str, str]:
-    """Serve the scenario's demo articles as RSS, ingest them once; returns feed id -> outlet id."""
-    corpus = Corpus.load()
-    start = datetime.now(UTC) - timedelta(minutes=10)
-    suffix = f"-t{job.run}"
-    with FeedServer() as server:
-        for outlet in corpus.outlets.values():
-            articles = [a for a in corpus.by_outlet(outlet.id) if a.story in SCENARIO]
-            body = render_rss(outlet, articles, start)
-            server.route(
-                f"/{outlet.id}.xml", Route(body=body, headers={"Content-Type": "application/rss+xml"})
-            )
-        feeds = corpus.feeds(lambda o: server.url(f"/{o}.xml"), id_suffix=suffix)
-        registry = tmp_path / "demo.yaml"
-        registry.write_text(yaml.safe_dump({"feeds": [f.model_dump(mode="json") for f in feeds]}))
-        job.ingest_once(registry)
-    return {f.id: f.id.removesuffix(suffix) for f in feeds}
 
 
 def test_canonical_story_becomes_one_story_with_one_alert_per_topic(
@@ -62,71 +36,15 @@ def test_canonical_story_becomes_one_story_with_one_alert_per_topic(
 ) -> None:
     job = JobEnv(stack.settings)
     job.create_topics()
-    outlets = _ingest_demo(job, tmp_path)
-    producer = make_producer(stack.settings.kafka_bootstrap)
-    producer.send(job.items_topic, key=b"junk", value=b"{not a feed item")
-    producer.flush()
-    producer.close()
-    expected_articles = len({(a.story, a.outlet) for a in Corpus.load().articles if a.story in SCENARIO})
-
+    outlets = ingest_scenario(job, tmp_path)
     es = Elasticsearch(stack.settings.es_url)
     proc = job.start_pipeline(tmp_path / "pipeline.log")
     try:
-        wait_for(
-            lambda: (
-                len(job.docs(es, job.articles_index)) == expected_articles
-                and job.committed() == job.end_offsets()
-            ),
-            timeout=180,
-            what="every article written and every offset committed",
-            proc=proc,
-            status=lambda: _progress(es, job),
-        )
+        wait_until_all_written(es, job, proc)
         time.sleep(2)  # a late extra write would show up by now
     finally:
         assert stop(proc) == 0, (tmp_path / "pipeline.log").read_text()[-3000:]
-
-    articles = job.docs(es, job.articles_index)
-    assert len(articles) == expected_articles  # one per item: nothing lost, nothing doubled
-    by_outlet = {outlets[a["feed_id"]]: a for a in articles if CANONICAL in (a["url"] or "")}
-    assert set(by_outlet) == {"wire-global", "daily-courier", "asia-monitor"}
-    story_ids = {a["story_id"] for a in by_outlet.values()}
-    assert len(story_ids) == 1, "three outlets carrying one wire story are one story"
-    (story_id,) = story_ids
-    others = [a for a in articles if CANONICAL not in (a["url"] or "")]
-    assert len({a["story_id"] for a in others}) == len(others) and story_id not in {
-        a["story_id"] for a in others
-    }
-    assert sum(a["syndicated"] for a in by_outlet.values()) == 2  # the copies do not corroborate
-    for article in by_outlet.values():
-        assert {"arms_transfer", "leader_visit"} <= set(article["topics"])
-        assert {"PRK", "RUS", "person:kim-jong-un", "person:vladimir-putin"} <= set(article["actor_ids"])
-
-    alerts = job.docs(es, job.alerts_index)
-    assert alerts and {a["watchfloor"]["story_id"] for a in alerts} == {story_id}  # no alert for the noise
-    per_topic: dict[str, list[int]] = defaultdict(list)
-    for alert in alerts:
-        per_topic[alert["watchfloor"]["topic"]].append(alert["watchfloor"]["revision"])
-        assert alert["event"]["kind"] == "alert" and alert["rule"]["name"] == alert["watchfloor"]["topic"]
-    assert {"arms_transfer", "leader_visit"} <= set(per_topic)
-    for revisions in per_topic.values():  # one alert per topic; revisions only on material change
-        assert sorted(revisions) == list(range(1, len(revisions) + 1))
-    visit = next(a for a in alerts if a["watchfloor"]["topic"] == "leader_visit")
-    assert visit["watchfloor"]["modality"] == "planned_or_possible"
-    assert {"PRK", "RUS", "person:kim-jong-un", "person:vladimir-putin"} <= set(
-        visit["watchfloor"]["actor_ids"]
-    )
-
-    # Searchable the way an analyst searches, and on the notifier's topic with the same ids.
-    found = es.search(index=job.alerts_index, query={"match": {"message": "kim putin"}})["hits"]["hits"]
-    assert {h["_id"] for h in found} == {a["_id"] for a in alerts}
-    messages = job.kafka_messages(job.alerts_topic)
-    assert {m["watchfloor"]["alert_id"] for _, m in messages} == {a["_id"] for a in alerts}
-    assert {key for key, _ in messages} == {story_id.encode()}
-    # The junk message is a dead letter with its origin and reason, and counted as done (all committed).
-    letters = [m for _, m in job.kafka_messages(DEAD_LETTERS.name) if m["origin"].startswith(job.items_topic)]
-    assert len(letters) == 1 and letters[0]["stage"] == "DecodeItems"
-    assert "not a valid FeedItem" in letters[0]["reason"]
+    check_results(es, job, outlets)
 
 
 def _filler(n: int, published: datetime) -> FeedItem:
@@ -184,7 +102,7 @@ def test_sigkill_mid_stream_then_restart_loses_nothing_and_doubles_nothing(
             timeout=180,
             what="every article after the restart",
             proc=second,
-            status=lambda: _progress(es, job),
+            status=lambda: progress(es, job),
         )
         time.sleep(2)
     finally:

@@ -21,6 +21,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from connectors.feeds.normalize import content_hash, make_item_id
+from connectors.stack.process import is_alive, proc_stat
 from schemas.feed import SourceTier
 from schemas.item import FeedItem, ItemSource
 from schemas.settings import StackSettings
@@ -77,10 +78,10 @@ class JobEnv:
             **LOOPBACK_ENV,  # the feeds it ingests are on a local FeedServer
         }
 
-    def start_pipeline(self, log: Path) -> subprocess.Popen[bytes]:
-        """`watchfloor pipeline run` in its own process group (Prism and the workers included)."""
+    def start_pipeline(self, log: Path, *args: str) -> subprocess.Popen[bytes]:
+        """`watchfloor pipeline run [args]` in its own process group (the runner and workers included)."""
         return subprocess.Popen(
-            [*WATCHFLOOR, "pipeline", "run"],
+            [*WATCHFLOOR, "pipeline", "run", *args],
             cwd=REPO,
             env=self.env(),
             stdout=log.open("ab"),
@@ -149,6 +150,20 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
     with contextlib.suppress(ProcessLookupError):  # whatever outlived the leader (Prism) goes too
         os.killpg(proc.pid, signal.SIGKILL)
     return code
+
+
+def children_running(pid: int, marker: str) -> list[int]:
+    """Live children of `pid` whose command line contains `marker` (the job server JVM it started, say)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        child = int(stat.parent.name)
+        fields = proc_stat(child)
+        if fields is None or int(fields[1]) != pid or not is_alive(child):
+            continue
+        with contextlib.suppress(OSError):
+            if marker.encode() in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+    return found
 
 
 def wait_for(

@@ -67,12 +67,12 @@ class EventParams:
     max_chars: int = 600
     """Body text read for features: who and what an event is about is in the lede, and a long article
     must not cost more than a few short ones."""
-    probe_terms: int = 12
+    probe_terms: int = 8
     """An article looks for candidate stories through its heaviest features only (bounded lookups)."""
     max_posting: int = 256
     """A feature among more live stories' heaviest than this says nothing about which one an article
     belongs to: it is not used to find candidates (the cost of a lookup stays bounded)."""
-    max_candidates: int = 64
+    max_candidates: int = 16
     """Stories compared per article: those sharing the most of its probe features."""
     prior_docs: float = 50.0
     """Smoothing: a stream that has seen few articles does not trust its document frequencies yet."""

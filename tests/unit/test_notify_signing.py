@@ -1,8 +1,12 @@
 import base64
+import binascii
 import hashlib
 import hmac
+import time
+from datetime import UTC, datetime
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from connectors.notify.signing import headers, sign, verify
 
@@ -25,8 +29,13 @@ def test_known_answer_vector_of_the_spec() -> None:
     assert sign(SECRET, MSG_ID, TS, BODY) == by_hand
 
 
-def test_a_secret_without_prefix_is_used_as_utf8_bytes() -> None:
-    assert sign("pässword", "m1", 100, b"{}") == _hmac("pässword".encode(), "m1", 100, b"{}")
+def test_a_secret_without_prefix_is_base64_too_and_a_non_ascii_one_is_refused() -> None:
+    key = base64.b64encode(b"raw key").decode()
+    assert sign(key, "m1", 100, b"{}") == _hmac(b"raw key", "m1", 100, b"{}")
+    with pytest.raises(ValueError, match="not base64"):
+        sign("pässword", "m1", 100, b"{}")
+    with pytest.raises(ValueError):
+        Webhook("pässword")  # as the official library does
 
 
 def test_headers_carry_id_timestamp_and_signature() -> None:
@@ -96,10 +105,35 @@ def test_a_malformed_timestamp_is_rejected(stamp: str) -> None:
 
 
 def test_a_bad_secret_raises_without_quoting_it() -> None:
-    secret = "whsec_not*base64*at-all"
-    with pytest.raises(ValueError, match="whsec_") as raised:
+    secret = "whsec_abcde"  # five base64 characters: no byte string encodes to that
+    with pytest.raises(ValueError, match="not base64") as raised:
         sign(secret, MSG_ID, TS, BODY)
-    assert "not*base64" not in str(raised.value)
+    assert "abcde" not in str(raised.value)
     assert raised.value.__cause__ is None
-    with pytest.raises(ValueError, match="empty"):
-        sign("", MSG_ID, TS, BODY)
+    with pytest.raises(binascii.Error):
+        Webhook(secret)  # the official library refuses it too
+    for empty in ("", "whsec_"):
+        with pytest.raises(ValueError, match="empty"):
+            sign(empty, MSG_ID, TS, BODY)
+
+
+KEY = base64.b64encode(b"a 24-byte key for signing").decode()
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        SECRET,
+        "whsec_" + KEY.rstrip("="),  # unpadded: the official library pads it
+        KEY,  # no prefix: base64 all the same
+        "whsec_" + KEY[:8] + "*-" + KEY[8:],  # characters outside the alphabet are skipped
+    ],
+)
+def test_the_official_library_accepts_our_signatures_and_we_accept_its(secret: str) -> None:
+    official = Webhook(secret)
+    now = int(time.time())  # the library checks the timestamp against its own clock (5 min either way)
+    sent = headers(secret, MSG_ID, now, BODY)
+    assert official.verify(BODY, sent, json_parse=False) is None
+    theirs = official.sign(MSG_ID, datetime.fromtimestamp(now, UTC), BODY)
+    assert theirs == sent["webhook-signature"]
+    assert verify(secret, {**sent, "webhook-signature": theirs}, BODY, now=now)

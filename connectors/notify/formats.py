@@ -15,13 +15,15 @@ from connectors.notify.markup import (
     DIGEST_SHOWN,
     PAGERDUTY_SEVERITY,
     Rendered,
-    card,
     check,
     clip,
     esc,
     kibana_link,
-    mrkdwn,
     seal,
+    slack_digest,
+    slack_message,
+    teams_digest,
+    teams_message,
 )
 from schemas.alert import AlertDetails, AlertDoc
 from schemas.notify import Destination
@@ -102,37 +104,22 @@ def _slack(dest: Destination, alerts: Sequence[AlertDoc], links: Sequence[str]) 
         return _slack_digest(alerts, links)
     alert, link = alerts[0], links[0]
     w = alert.watchfloor
-    title = headline(dest, alert)
     topic = w.topic + (f" ({w.modality})" if w.modality else "")
-    return {
-        "text": esc(title),
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": clip(title, 150)}},
-            {
-                "type": "section",
-                "fields": [
-                    mrkdwn(f"*Severity*\n{w.severity} ({w.score:g})"),
-                    mrkdwn(f"*Topic*\n{esc(topic)}"),
-                    mrkdwn(f"*Actors*\n{esc(clip(_actors(w), 500)) or '—'}"),
-                    mrkdwn(f"*Sources*\n{_sources(w)}"),
-                ],
-            },
-            {"type": "context", "elements": [mrkdwn(esc(explanation(alert)))]},
-            {"type": "section", "text": mrkdwn(f"<{esc(link)}|Open in Kibana>")},
-        ],
-    }
+    fields = [
+        f"*Severity*\n{w.severity} ({w.score:g})",
+        f"*Topic*\n{esc(topic)}",
+        f"*Actors*\n{esc(clip(_actors(w), 500)) or '—'}",
+        f"*Sources*\n{_sources(w)}",
+    ]
+    return slack_message(headline(dest, alert), fields, explanation(alert), link)
 
 
 def _slack_digest(alerts: Sequence[AlertDoc], links: Sequence[str]) -> dict[str, Any]:
-    title = f"Watchfloor digest: {len(alerts)} alerts"
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
-    for alert, link in zip(alerts[:DIGEST_SHOWN], links, strict=False):
-        w = alert.watchfloor
-        line = f"*{w.severity}* · {esc(w.topic)} · <{esc(link)}|{esc(clip(w.headline, 200))}>"
-        blocks.append({"type": "section", "text": mrkdwn(line)})
-    if len(alerts) > DIGEST_SHOWN:
-        blocks.append({"type": "context", "elements": [mrkdwn(f"and {len(alerts) - DIGEST_SHOWN} more")]})
-    return {"text": title, "blocks": blocks}
+    lines = [
+        f"*{w.severity}* · {esc(w.topic)} · <{esc(link)}|{esc(clip(w.headline, 200))}>"
+        for w, link in zip((a.watchfloor for a in alerts[:DIGEST_SHOWN]), links, strict=False)
+    ]
+    return slack_digest(f"Watchfloor digest: {len(alerts)} alerts", lines, len(alerts))
 
 
 def _teams(dest: Destination, alerts: Sequence[AlertDoc], links: Sequence[str]) -> dict[str, Any]:
@@ -147,52 +134,15 @@ def _teams(dest: Destination, alerts: Sequence[AlertDoc], links: Sequence[str]) 
         "Sources": _sources(w),
         "Modality": w.modality or "—",
     }
-    body: list[dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "text": headline(dest, alert),
-            "weight": "bolder",
-            "size": "medium",
-            "wrap": True,
-        },
-        {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts.items()]},
-        {"type": "TextBlock", "text": explanation(alert), "isSubtle": True, "size": "small", "wrap": True},
-    ]
-    return card(body, [{"type": "Action.OpenUrl", "title": "Open in Kibana", "url": link}])
+    return teams_message(headline(dest, alert), facts, explanation(alert), link)
 
 
 def _teams_digest(alerts: Sequence[AlertDoc], links: Sequence[str]) -> dict[str, Any]:
-    """Each alert a container that opens its story when clicked: no markdown link syntax for a
-    headline's brackets to break."""
-    body: list[dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "text": f"Watchfloor digest: {len(alerts)} alerts",
-            "weight": "bolder",
-            "wrap": True,
-        }
+    entries = [
+        (link, [(f"{a.watchfloor.severity} · {a.watchfloor.topic}", True), (a.watchfloor.headline, False)])
+        for a, link in zip(alerts[:DIGEST_SHOWN], links, strict=False)
     ]
-    for alert, link in zip(alerts[:DIGEST_SHOWN], links, strict=False):
-        w = alert.watchfloor
-        body.append(
-            {
-                "type": "Container",
-                "separator": True,
-                "selectAction": {"type": "Action.OpenUrl", "title": "Open in Kibana", "url": link},
-                "items": [
-                    {
-                        "type": "TextBlock",
-                        "text": f"{w.severity} · {w.topic}",
-                        "isSubtle": True,
-                        "wrap": True,
-                    },
-                    {"type": "TextBlock", "text": w.headline, "wrap": True},
-                ],
-            }
-        )
-    if len(alerts) > DIGEST_SHOWN:
-        body.append({"type": "TextBlock", "text": f"and {len(alerts) - DIGEST_SHOWN} more", "isSubtle": True})
-    return card(body, [])
+    return teams_digest(f"Watchfloor digest: {len(alerts)} alerts", entries, len(alerts))
 
 
 def _pagerduty(dest: Destination, alert: AlertDoc, link: str) -> dict[str, Any]:

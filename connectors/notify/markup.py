@@ -121,3 +121,62 @@ def card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str,
         "type": "message",
         "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": content}],
     }
+
+
+def slack_message(title: str, fields: list[str], note: str, link: str) -> dict[str, Any]:
+    """One alert or story in Slack: a header, its fields (already mrkdwn), a note, the Kibana link.
+    `title` is raw text (a plain-text header needs no escaping), `note` too."""
+    return {
+        "text": esc(title),
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": clip(title, 150)}},
+            {"type": "section", "fields": [mrkdwn(field) for field in fields]},
+            {"type": "context", "elements": [mrkdwn(esc(note))]},
+            {"type": "section", "text": mrkdwn(f"<{esc(link)}|Open in Kibana>")},
+        ],
+    }
+
+
+def slack_digest(title: str, lines: list[str], total: int) -> dict[str, Any]:
+    """A digest in Slack: one section per shown line (already mrkdwn), and how many were left out of
+    `total`."""
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
+    blocks += [{"type": "section", "text": mrkdwn(line)} for line in lines]
+    if total > len(lines):
+        blocks.append({"type": "context", "elements": [mrkdwn(f"and {total - len(lines)} more")]})
+    return {"text": title, "blocks": blocks}
+
+
+def teams_message(title: str, facts: Mapping[str, str], note: str, link: str) -> dict[str, Any]:
+    """One alert or story as a Teams card: a bold title, its facts, a subtle note, the Kibana link."""
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": title, "weight": "bolder", "size": "medium", "wrap": True},
+        {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts.items()]},
+        {"type": "TextBlock", "text": note, "isSubtle": True, "size": "small", "wrap": True},
+    ]
+    return card(body, [{"type": "Action.OpenUrl", "title": "Open in Kibana", "url": link}])
+
+
+def teams_digest(title: str, entries: list[tuple[str, list[tuple[str, bool]]]], total: int) -> dict[str, Any]:
+    """A digest as a Teams card: each entry (link, its text lines with whether each is subtle) a
+    container that opens the link when clicked, so no markdown link syntax is there for a headline's
+    brackets to break; and how many of `total` were left out."""
+    body: list[dict[str, Any]] = [{"type": "TextBlock", "text": title, "weight": "bolder", "wrap": True}]
+    for link, lines in entries:
+        items: list[dict[str, Any]] = []
+        for text, subtle in lines:
+            block: dict[str, Any] = {"type": "TextBlock", "text": text}
+            if subtle:
+                block["isSubtle"] = True
+            items.append({**block, "wrap": True})
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "selectAction": {"type": "Action.OpenUrl", "title": "Open in Kibana", "url": link},
+                "items": items,
+            }
+        )
+    if total > len(entries):
+        body.append({"type": "TextBlock", "text": f"and {total - len(entries)} more", "isSubtle": True})
+    return card(body, [])

@@ -19,13 +19,15 @@ from connectors.notify.markup import (
     DIGEST_SHOWN,
     PAGERDUTY_SEVERITY,
     Rendered,
-    card,
     check,
     clip,
     esc,
     kibana_link,
-    mrkdwn,
     seal,
+    slack_digest,
+    slack_message,
+    teams_digest,
+    teams_message,
 )
 from connectors.notify.story import StoryState, TopicLine
 from schemas.notify import SEVERITY_ORDER, Destination
@@ -137,25 +139,14 @@ def _slack(dest: Destination, stories: Sequence[StoryState], links: Sequence[str
     if len(stories) > 1:
         return _slack_digest(stories, links)
     story, link = stories[0], links[0]
-    title = headline(dest, story)
     lines = "\n".join(_topic_line(t, line) for t, line in topics(story))
-    return {
-        "text": esc(title),
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": clip(title, 150)}},
-            {
-                "type": "section",
-                "fields": [
-                    mrkdwn(f"*Severity*\n{story.severity}"),
-                    mrkdwn(f"*Topics*\n{esc(clip(lines, TOPICS_CHARS))}"),
-                    mrkdwn(f"*Actors*\n{esc(clip(_actors(story), 500)) or '—'}"),
-                    mrkdwn(f"*Sources*\n{_sources(story)}"),
-                ],
-            },
-            {"type": "context", "elements": [mrkdwn(esc(update_line(story)))]},
-            {"type": "section", "text": mrkdwn(f"<{esc(link)}|Open in Kibana>")},
-        ],
-    }
+    fields = [
+        f"*Severity*\n{story.severity}",
+        f"*Topics*\n{esc(clip(lines, TOPICS_CHARS))}",
+        f"*Actors*\n{esc(clip(_actors(story), 500)) or '—'}",
+        f"*Sources*\n{_sources(story)}",
+    ]
+    return slack_message(headline(dest, story), fields, update_line(story), link)
 
 
 def _digest_line(story: StoryState) -> str:
@@ -163,14 +154,12 @@ def _digest_line(story: StoryState) -> str:
 
 
 def _slack_digest(stories: Sequence[StoryState], links: Sequence[str]) -> dict[str, Any]:
-    title = f"Watchfloor digest: {len(stories)} stories"
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
-    for story, link in zip(stories[:DIGEST_SHOWN], links, strict=False):
-        line = f"*{esc(_digest_line(story))}* · <{esc(link)}|{esc(clip(story.headline, 200))}>"
-        blocks.append({"type": "section", "text": mrkdwn(f"{line} · {esc(update_line(story))}")})
-    if len(stories) > DIGEST_SHOWN:
-        blocks.append({"type": "context", "elements": [mrkdwn(f"and {len(stories) - DIGEST_SHOWN} more")]})
-    return {"text": title, "blocks": blocks}
+    lines = [
+        f"*{esc(_digest_line(story))}* · <{esc(link)}|{esc(clip(story.headline, 200))}>"
+        f" · {esc(update_line(story))}"
+        for story, link in zip(stories[:DIGEST_SHOWN], links, strict=False)
+    ]
+    return slack_digest(f"Watchfloor digest: {len(stories)} stories", lines, len(stories))
 
 
 def _teams(dest: Destination, stories: Sequence[StoryState], links: Sequence[str]) -> dict[str, Any]:
@@ -183,48 +172,15 @@ def _teams(dest: Destination, stories: Sequence[StoryState], links: Sequence[str
         "Actors": _actors(story) or "—",
         "Sources": _sources(story),
     }
-    body: list[dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "text": headline(dest, story),
-            "weight": "bolder",
-            "size": "medium",
-            "wrap": True,
-        },
-        {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts.items()]},
-        {"type": "TextBlock", "text": update_line(story), "isSubtle": True, "size": "small", "wrap": True},
-    ]
-    return card(body, [{"type": "Action.OpenUrl", "title": "Open in Kibana", "url": link}])
+    return teams_message(headline(dest, story), facts, update_line(story), link)
 
 
 def _teams_digest(stories: Sequence[StoryState], links: Sequence[str]) -> dict[str, Any]:
-    """Each story a container that opens it when clicked, as in the alert digest."""
-    body: list[dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "text": f"Watchfloor digest: {len(stories)} stories",
-            "weight": "bolder",
-            "wrap": True,
-        }
+    entries = [
+        (link, [(_digest_line(story), True), (story.headline, False), (update_line(story), True)])
+        for story, link in zip(stories[:DIGEST_SHOWN], links, strict=False)
     ]
-    for story, link in zip(stories[:DIGEST_SHOWN], links, strict=False):
-        body.append(
-            {
-                "type": "Container",
-                "separator": True,
-                "selectAction": {"type": "Action.OpenUrl", "title": "Open in Kibana", "url": link},
-                "items": [
-                    {"type": "TextBlock", "text": _digest_line(story), "isSubtle": True, "wrap": True},
-                    {"type": "TextBlock", "text": story.headline, "wrap": True},
-                    {"type": "TextBlock", "text": update_line(story), "isSubtle": True, "wrap": True},
-                ],
-            }
-        )
-    if len(stories) > DIGEST_SHOWN:
-        body.append(
-            {"type": "TextBlock", "text": f"and {len(stories) - DIGEST_SHOWN} more", "isSubtle": True}
-        )
-    return card(body, [])
+    return teams_digest(f"Watchfloor digest: {len(stories)} stories", entries, len(stories))
 
 
 def _pagerduty(dest: Destination, story: StoryState, link: str) -> dict[str, Any]:

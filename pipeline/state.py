@@ -193,14 +193,18 @@ class PipelineState:
         return survivor, absorbed
 
     def _absorb(self, absorbed: str, survivor: str) -> None:
-        """Fold `absorbed` into `survivor`; aliases stay one step deep, so expiring one never cuts a chain."""
+        """Fold `absorbed` into `survivor`."""
+        self._alias(absorbed, survivor)
+        self.book.merge(absorbed, survivor)
+        self.ledger.merge(absorbed, survivor)
+        self.events.merge(absorbed, survivor)
+
+    def _alias(self, absorbed: str, survivor: str) -> None:
+        """`absorbed` is now `survivor`; aliases stay one step deep, so expiring one never cuts a chain."""
         for alias, target in list(self.aliases.items()):
             if target == absorbed:
                 self.aliases[alias] = survivor
         self.aliases[absorbed] = survivor
-        self.book.merge(absorbed, survivor)
-        self.ledger.merge(absorbed, survivor)
-        self.events.merge(absorbed, survivor)
 
     def decide(self, placed: Placed) -> list[AlertDoc]:
         """Alert revisions the article makes material, plus, for a replay, the story's current ones (whose
@@ -234,10 +238,7 @@ class PipelineState:
                 if absorbed in self.book and doc.story_id in self.book:
                     self.book.merge(absorbed, doc.story_id)
                     self.events.merge(absorbed, doc.story_id)
-                for alias, target in list(self.aliases.items()):
-                    if target == absorbed:
-                        self.aliases[alias] = doc.story_id
-                self.aliases[absorbed] = doc.story_id
+                self._alias(absorbed, doc.story_id)
                 merges.append((absorbed, doc.story_id))
             if doc.merged_stories:
                 self._merged_by[stable_hash(doc.article_id)] = (doc.story_id, tuple(doc.merged_stories))

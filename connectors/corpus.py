@@ -13,13 +13,12 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from connectors.feeds.normalize import normalize_entry
 from connectors.feeds.parse import parse_feed
+from connectors.feeds.rss import rss_document, rss_item
 from pipeline.storyeval import Gold
 from schemas.feed import FeedConfig
 from schemas.item import FeedItem
@@ -83,19 +82,8 @@ def _gold(data: dict[str, Any]) -> Gold:
 
 def render_rss(feed: str, language: str, entries: Iterable[CorpusEntry]) -> bytes:
     """An RSS 2.0 document of `entries` as the outlet published them (summary HTML escaped, as feeds do)."""
-    items = "".join(
-        f"<item><title>{escape(e.title)}</title><link>{escape(e.link)}</link>"
-        f'<guid isPermaLink="false">{escape(e.guid)}</guid>'
-        f"<pubDate>{format_datetime(e.published)}</pubDate>"
-        f"<description>{escape(e.summary)}</description></item>"
-        for e in entries
-    )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>{escape(feed)}</title><link>https://{escape(feed)}.example/</link>"
-        f"<description>{escape(feed)}</description><language>{escape(language)}</language>"
-        f"{items}</channel></rss>"
-    ).encode()
+    items = (rss_item(e.title, e.link, e.guid, e.published, e.summary) for e in entries)
+    return rss_document(feed, f"https://{feed}.example/", feed, language, items)
 
 
 def feed_config(feed: str, language: str, url: str | None = None) -> FeedConfig:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 import yaml
 
+from connectors.feeds.rss import rss_document, rss_item
 from schemas.bundled import DEPLOY
 from schemas.feed import FeedConfig, SourceTier
 
@@ -106,18 +106,16 @@ def _article(story: dict[str, Any], version: dict[str, Any], outlet: Outlet) -> 
 
 def render_rss(outlet: Outlet, articles: Iterable[DemoArticle], start: datetime) -> bytes:
     """An RSS 2.0 document of `articles` (newest first), published at `start` + each article's offset."""
-    items = []
-    for a in sorted(articles, key=lambda a: a.at, reverse=True):
-        paragraphs = "".join(f"<p>{escape(p)}</p>" for p in a.text.split("\n\n"))
-        items.append(
-            f"<item><title>{escape(a.title)}</title><link>{escape(a.link)}</link>"
-            f'<guid isPermaLink="false">{escape(f"{outlet.id}:{a.story}")}</guid>'
-            f"<pubDate>{format_datetime(start + a.at)}</pubDate>"
-            f"<description>{escape(paragraphs)}</description></item>"
+    items = [
+        rss_item(
+            a.title,
+            a.link,
+            f"{outlet.id}:{a.story}",
+            start + a.at,
+            "".join(f"<p>{escape(p)}</p>" for p in a.text.split("\n\n")),
         )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>{escape(outlet.name)}</title><link>https://{outlet.host}/</link>"
-        f"<description>{escape(outlet.name)} (Watchfloor demo)</description><language>en</language>"
-        f"{''.join(items)}</channel></rss>"
-    ).encode()
+        for a in sorted(articles, key=lambda a: a.at, reverse=True)
+    ]
+    return rss_document(
+        outlet.name, f"https://{outlet.host}/", f"{outlet.name} (Watchfloor demo)", "en", items
+    )

@@ -136,7 +136,12 @@ class PipelineState:
             base = features(item.title, body(item), analysis.actors, self.event_params)
             seen = self.stories.knows(item.item_id)
             vector = self.events.weigh(base, when) if seen else self.events.observe(base, when)
-            matches = self.events.matches(vector, when, speaker(item.title, self.event_params), item.language)
+            # A replay gets its first placement from the text index: no candidates to look for.
+            matches = (
+                []
+                if seen
+                else self.events.matches(vector, when, speaker(item.title, self.event_params), item.language)
+            )
             best = matches[0] if matches and matches[0].similarity >= self.event_params.threshold else None
             assignment = self.stories.assign(cluster_doc(item), best.story_id if best else None)
             story_id = self.resolve(assignment.story_id)

@@ -35,7 +35,7 @@ from connectors.demo.corpus import Corpus
 from connectors.kafka_sink import make_producer
 from pipeline.articles import analyse, article_doc
 from pipeline.classify.engine import Classifier
-from pipeline.job import JobConfig, LoadState
+from pipeline.job import JobConfig, RestoreShard
 from pipeline.state import PipelineState
 from schemas.feed import SourceTier
 from schemas.item import FeedItem
@@ -178,8 +178,7 @@ def plain_loop(job: JobEnv, n: int, es: Elasticsearch) -> tuple[float, PipelineS
     settings = PipelineSettings(
         articles_index=f"{job.articles_index}-plain", alerts_index=f"{job.alerts_index}-plain"
     ).resolved()
-    load = LoadState(JobConfig(job.settings.kafka_bootstrap, job.settings.es_url, settings))
-    state = load()
+    state = RestoreShard(JobConfig(job.settings.kafka_bootstrap, job.settings.es_url, settings))("0")
     classifier = Classifier.from_dir(settings.rules_root)
     consumer = KafkaConsumer(bootstrap_servers=job.settings.kafka_bootstrap, enable_auto_commit=False)
     tps = [TopicPartition(job.items_topic, p) for p in range(3)]

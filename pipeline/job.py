@@ -1,18 +1,16 @@
-"""The composition root of the streaming job: Kafka items in; articles, alerts and dead letters out.
+"""The composition root of the streaming job: the only module of pipeline/ that wires Kafka and Elasticsearch.
 
-    ReadItems → DecodeItems → DeduplicateItems → ClassifyTopics → ClusterStories → DecideAlerts
-      → WriteToElasticsearch (articles, alerts) + PublishAlerts (Kafka) → CommitOffsets
-    every step's dead output → WriteDeadLetters → CommitOffsets
+    ReadItems (Kafka) → ProcessItems (decode → classify → keyed core; pipeline/process.py)
+      → WriteToElasticsearch (articles, alerts) + PublishAlerts (Kafka) + WriteDeadLetters (Kafka)
+      → every write's receipt → CommitOffsets (Kafka, after the writes)
 
-Classification runs before clustering because it is stateless (it parallelises freely) and a story
-needs its articles' topics and actors to decide alerts.
+The core's state shards are restored from Elasticsearch by `RestoreShard`, injected into ProcessItems.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import apache_beam as beam
@@ -23,23 +21,14 @@ from connectors.es_restore import alerts_since, articles_since
 from connectors.es_sink import DEAD as ES_DEAD
 from connectors.es_sink import IndexRequest, WriteToElasticsearch
 from connectors.es_templates import install_templates
+from connectors.kafka_commit import CommitOffsets
 from connectors.kafka_sink import WriteToKafka, dead_letter_record
 from connectors.kafka_source import ReadFromKafka
 from pipeline.cluster import ClusterParams
+from pipeline.core import shard_of
+from pipeline.process import ProcessItems
+from pipeline.records import AlertMessage, DocKind, DocWrite, alert_record
 from pipeline.state import PipelineState
-from pipeline.transforms import (
-    ALERTS,
-    DEAD,
-    DONE,
-    AlertMessage,
-    ClassifyFn,
-    ClusterFn,
-    CommitOffsets,
-    DecideFn,
-    DecodeItemFn,
-    DeduplicateFn,
-    alert_record,
-)
 from schemas.bundled import rule_packs
 from schemas.deadletter import DeadLetter
 from schemas.settings import PipelineSettings
@@ -52,30 +41,36 @@ class JobConfig:
     bootstrap: str
     es_url: str
     settings: PipelineSettings
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    """Names this run's shared state in each worker process; a new run rebuilds it from Elasticsearch."""
 
 
 @dataclass(frozen=True)
-class LoadState:
-    """Builds the working memory from the rule packs and watch list, then restores it from Elasticsearch."""
+class RestoreShard:
+    """A shard's working memory: built from the rule packs and watch list, then restored from the
+    articles of that shard and the alerts the job wrote (ADR 0003, 0005)."""
 
     cfg: JobConfig
 
-    def __call__(self) -> PipelineState:
+    def __call__(self, shard: str) -> PipelineState:
         s = self.cfg.settings
         ttl = timedelta(hours=s.story_ttl_hours)
         window = timedelta(hours=s.dedup_window_hours)
         state = PipelineState.configured(s.rules_root, ClusterParams(ttl=ttl), window)
         es = Elasticsearch(self.cfg.es_url, request_timeout=60)
         try:
-            articles, alerts = state.restore(
-                articles_since(es, s.articles_index, max(ttl, window)), alerts_since(es, s.alerts_index, ttl)
+            mine = (
+                doc
+                for doc in articles_since(es, s.articles_index, max(ttl, window))
+                if shard_of(doc.language, s.shards) == shard
             )
+            articles, alerts = state.restore(mine, alerts_since(es, s.alerts_index, ttl))
         finally:
             es.close()
         log.info(
-            "pipeline state restored: %d articles, %d alerts, %d stories", articles, alerts, len(state.book)
+            "pipeline state shard %s restored: %d articles, %d alerts, %d stories",
+            shard,
+            articles,
+            alerts,
+            len(state.book),
         )
         return state
 
@@ -99,38 +94,35 @@ def prepare(cfg: JobConfig) -> None:
 
 def build(pipeline: beam.Pipeline, cfg: JobConfig) -> None:
     s = cfg.settings
-    load = LoadState(cfg)
-    decoded = (
+    processed = (
         pipeline
         | "ReadItems" >> ReadFromKafka(cfg.bootstrap, [s.items_topic], group_id=s.group_id)
-        | "DecodeItems" >> beam.ParDo(DecodeItemFn()).with_outputs(DEAD, main="items")
+        | "ProcessItems" >> ProcessItems(s.rules_root, RestoreShard(cfg), s.shards)
     )
-    deduped = decoded.items | "DeduplicateItems" >> beam.ParDo(DeduplicateFn(cfg.run_id, load)).with_outputs(
-        DONE, main="items"
+    written = (
+        processed.writes
+        | "ToIndexRequests" >> beam.Map(index_request, s.articles_index, s.alerts_index)
+        | "WriteToElasticsearch" >> WriteToElasticsearch(cfg.es_url)
     )
-    classified = deduped.items | "ClassifyTopics" >> beam.ParDo(ClassifyFn(s.rules_root)).with_outputs(
-        DEAD, main="items"
-    )
-    clustered = classified.items | "ClusterStories" >> beam.ParDo(ClusterFn(cfg.run_id, load))
-    decided = clustered | "DecideAlerts" >> beam.ParDo(
-        DecideFn(cfg.run_id, load, s.articles_index, s.alerts_index)
-    ).with_outputs(DEAD, ALERTS, main="writes")
-
-    written = decided.writes | "WriteToElasticsearch" >> WriteToElasticsearch(cfg.es_url)
-    published = decided[ALERTS] | "PublishAlerts" >> WriteToKafka(
+    published = processed.alerts | "PublishAlerts" >> WriteToKafka(
         cfg.bootstrap, s.alerts_topic, alert_record, tag_of=_alert_receipt
     )
     dead_written = (
-        (decoded[DEAD], classified[DEAD], decided[DEAD], written[ES_DEAD])
+        (processed.dead, written[ES_DEAD])
         | "CollectDeadLetters" >> beam.Flatten()
         | "WriteDeadLetters"
         >> WriteToKafka(cfg.bootstrap, s.dead_letter_topic, dead_letter_record, tag_of=_letter_receipt)
     )
     (
-        (written.written | "Receipts" >> beam.Map(_request_receipt), published, dead_written, deduped[DONE])
+        (written.written | "Receipts" >> beam.Map(_request_receipt), published, dead_written, processed.done)
         | "CollectReceipts" >> beam.Flatten()
-        | "CommitOffsets" >> CommitOffsets(cfg.run_id, cfg.bootstrap, [s.items_topic], s.group_id)
+        | "CommitOffsets" >> CommitOffsets(cfg.bootstrap, s.group_id)
     )
+
+
+def index_request(write: DocWrite, articles_index: str, alerts_index: str) -> IndexRequest:
+    index = articles_index if write.kind is DocKind.article else alerts_index
+    return IndexRequest(index, write.doc_id, write.source, write.receipt, create=write.create)
 
 
 def _alert_receipt(message: AlertMessage) -> object:

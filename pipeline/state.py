@@ -5,12 +5,12 @@ An article finds its story by its text first (near-copies, pipeline/cluster.py),
 id surviving, and the article records the ids it absorbed (`ArticleDoc.merged_stories`) so a restart
 replays the merge (docs/adr/0006-story-identity.md).
 
-One `PipelineState` per job run and worker process, shared by the stateful steps' DoFn instances
-(docs/adr/0003-pipeline-state.md). It is a cache of what the job already wrote: at start-up it is
-rebuilt from ``watchfloor-articles`` and ``watchfloor-alerts``, so a restarted job continues its
-stories and alert revisions. Everything is bounded by event time: keys older than the dedup window,
-stories older than the cluster TTL (and their facts and alerts) are dropped as the event clock — the
-newest item time seen, never ahead of fetch time — moves on.
+One `PipelineState` per state shard, owned by the keyed core step that uses it (pipeline/core.py,
+docs/adr/0005-keyed-pipeline-state.md). It is a cache of what the job already wrote: on a shard's
+first sight it is rebuilt from ``watchfloor-articles`` and ``watchfloor-alerts`` (ADR 0003), so a
+restarted job continues its stories and alert revisions. Everything is bounded by event time: keys
+older than the dedup window, stories older than the cluster TTL (and their facts and alerts) are
+dropped as the event clock — the newest item time seen, never ahead of fetch time — moves on.
 """
 
 from __future__ import annotations

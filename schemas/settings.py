@@ -190,6 +190,12 @@ class PipelineSettings(BaseSettings):
     story_ttl_hours: float = Field(
         default=72, gt=0, description="A story closes this long after its last article (event time)."
     )
+    shards: int = Field(
+        default=1,
+        ge=1,
+        description="State shards of the stateful core, by article language; each shard's state lives on "
+        "one worker (ADR 0005). Above 1, stories no longer join across languages in different shards.",
+    )
 
     def resolved(self) -> PipelineSettings:
         return self.model_copy(update={"rules_root": self.rules_root.resolve()})

@@ -24,7 +24,7 @@ def run(
         "prism", help="prism (local, default), flink or dataflow; see deploy/README.md."
     ),
     parallelism: int = typer.Option(
-        1, min=1, help="Flink only. Above 1 is not correct yet: see deploy/README.md."
+        1, min=1, help="Flink only: the job's parallelism (its stateful core is keyed; see deploy/README.md)."
     ),
     flink_master: str = typer.Option(
         "local", help="Flink only: local (a MiniCluster in the job server) or a JobManager's HOST:PORT."
@@ -75,7 +75,7 @@ def run(
         build(pipeline, cfg)
         result = pipeline.run()
         watch = JobWatch(result)
-        log.info("pipeline running", extra={"run_id": cfg.run_id, "runner": runner})
+        log.info("pipeline running", extra={"runner": runner, "parallelism": parallelism})
         while not stop.wait(1.0):
             if watch.ended.is_set():
                 trace = {"error.stack_trace": watch.error} if watch.error else {}

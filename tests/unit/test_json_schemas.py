@@ -29,10 +29,11 @@ from pipeline.alerting import AlertLedger
 from pipeline.articles import analyse, article_doc
 from pipeline.classify.engine import Classifier
 from pipeline.classify.rules import load_rules
+from pipeline.records import AlertMessage, alert_record
 from pipeline.scoring import Watchlist
 from pipeline.state import PipelineState
 from pipeline.tracking import Origin, Receipt
-from pipeline.transforms import AlertMessage, DecodeItemFn, alert_record
+from pipeline.transforms import DecodeItemFn
 from schemas.contracts import CONTRACTS, contract, json_schema, render
 from schemas.deadletter import DeadLetter
 from schemas.feed import FeedConfig

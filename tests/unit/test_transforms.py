@@ -4,16 +4,15 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from apache_beam.pvalue import TaggedOutput
-from kafka.errors import IllegalStateError
 
 from connectors.demo.corpus import Corpus, render_rss
 from connectors.feeds.normalize import normalize_feed
 from connectors.feeds.parse import parse_feed
 from connectors.kafka_source import KafkaRecord
-from pipeline.tracking import OffsetTracker, Origin, Receipt
-from pipeline.transforms import DEAD, CommitOffsetsFn, DecodeItemFn, Tracked, _trackers
+from pipeline.records import DEAD, Tracked
+from pipeline.tracking import Origin, Receipt
+from pipeline.transforms import DecodeItemFn
 from schemas.deadletter import DeadLetter
 from schemas.item import FeedItem
 
@@ -115,30 +114,3 @@ def test_a_key_other_than_the_item_id_is_a_dead_letter() -> None:
 
 def test_a_key_that_is_not_utf8_is_a_mismatch_not_a_crash() -> None:
     assert _dead(_record(VALUE, key=b"\xff\xfe")).reason == "message key is not the item_id"
-
-
-class _ClosedConsumer:
-    def commit(self, offsets: Any) -> None:
-        raise IllegalStateError("KafkaConsumer is closed")
-
-    def close(self, autocommit: bool = True) -> None:
-        pass
-
-
-@pytest.mark.parametrize("torn_down", [False, True])
-def test_a_failed_commit_warns_unless_the_worker_is_shutting_down(
-    torn_down: bool, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A stopping runner tears CommitOffsets down mid-bundle: that commit's failure is no news."""
-    fn = CommitOffsetsFn("run-commit-test", "127.0.0.1:1", ["t"], "g")
-    _trackers["run-commit-test"] = OffsetTracker({("t", 0): 0})
-    fn._consumer = _ClosedConsumer()  # type: ignore[assignment]
-    fn._uncommitted = {("t", 0): 5}
-    if torn_down:
-        fn.teardown()
-    try:
-        fn.finish_bundle()
-    finally:
-        del _trackers["run-commit-test"]
-    assert ("offset commit failed" in caplog.text) is not torn_down
-    assert fn._uncommitted == {("t", 0): 5}

@@ -1,0 +1,143 @@
+"""The stateful core: dedup → story → alert decision, one keyed step over a declared shard key.
+
+Items are keyed by shard (`shard_of`; one shard unless ``WATCHFLOOR_PIPELINE_SHARDS`` says otherwise)
+into `StoryCoreFn`, a Beam stateful DoFn, so the runner sends every item of a shard to one worker at
+any parallelism: copies read from different partitions by different workers meet in one state
+(docs/adr/0005-keyed-pipeline-state.md). The shard's `PipelineState` belongs to this step: built on
+first sight by the injected `ShardRestore` (the job rebuilds it from what it wrote, ADR 0003) and held
+per job and shard for the step's instances in the worker process, because a runner may run a key's
+bundles on several instances of the step, even at once (Prism does). Beam's keyed state names the
+held state that last processed the shard; a held state finding another's name there (another worker
+processed the shard since: a failover or a rescale) is rebuilt instead of used stale. One rewound by a
+checkpoint restore is ahead of its input, which then replays idempotently (ADR 0003).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import apache_beam as beam
+from apache_beam.coders import StrUtf8Coder
+from apache_beam.metrics.metric import Metrics
+from apache_beam.pvalue import TaggedOutput
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
+
+from pipeline.articles import article_doc
+from pipeline.records import ALERTS, DONE, AlertMessage, Analysed, DocKind, DocWrite, dead_letter
+from pipeline.state import PipelineState
+from pipeline.textnorm import stable_hash
+from pipeline.tracking import Receipt
+
+log = logging.getLogger(__name__)
+
+ShardRestore = Callable[[str], PipelineState]
+"""A shard's working memory, rebuilt from what the job wrote before (the composition root injects it)."""
+
+
+def shard_of(language: str, shards: int) -> str:
+    """The state shard of an article in `language`: "0" for one shard, else by a stable hash of it."""
+    return "0" if shards == 1 else str(stable_hash(language) % shards)
+
+
+def keyed(analysed: Analysed, shards: int) -> tuple[str, Analysed]:
+    return shard_of(analysed.item.language, shards), analysed
+
+
+@dataclass(eq=False)
+class _Held:
+    state: PipelineState
+    name: str = field(default_factory=lambda: uuid.uuid4().hex)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """One item at a time through dedup → story → decision, whichever instance runs the bundle."""
+
+
+class StoryCoreFn(beam.DoFn):
+    """``(shard, Analysed)`` → article writes; ``alerts``: alert messages; ``done``: receipts of dropped
+    duplicates; ``dead``: dead letters."""
+
+    OWNER = ReadModifyWriteStateSpec("owner", StrUtf8Coder())
+    _held: ClassVar[weakref.WeakValueDictionary[tuple[str, str], _Held]] = weakref.WeakValueDictionary()
+    _held_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, restore: ShardRestore) -> None:
+        self._restore = restore
+        self._job = uuid.uuid4().hex
+        """Names this job's shards for the step's instances (one per bundle processor) in a worker."""
+        self._shards: dict[str, _Held] = {}
+        self._named: set[str] = set()
+        """Shards whose Beam state this bundle has named its held state in."""
+        self._duplicates = Metrics.counter("watchfloor", "duplicates_dropped_total")
+        self._replays = Metrics.counter("watchfloor", "items_replayed_total")
+        self._restores = Metrics.counter("watchfloor", "shard_restores_total")
+        self._new_stories = Metrics.counter("watchfloor", "stories_opened_total")
+        self._linked = Metrics.counter("watchfloor", "articles_linked_total")
+        self._merged = Metrics.counter("watchfloor", "stories_merged_total")
+        self._alerts = Metrics.counter("watchfloor", "alerts_issued_total")
+
+    def setup(self) -> None:
+        self._shards = {}
+
+    def start_bundle(self) -> None:
+        self._named = set()
+
+    def _state(self, shard: str, owner: Any) -> _Held:
+        """The shard's held state, rebuilt unless the shard's Beam state names it (or nothing)."""
+        with self._held_lock:
+            held = self._held.get((self._job, shard))
+            if held is None or (shard not in self._named and owner.read() not in (None, held.name)):
+                log.info("restoring state shard %s (%s)", shard, "first sight" if held is None else "moved")
+                self._restores.inc()
+                held = self._held[(self._job, shard)] = _Held(self._restore(shard))
+            self._shards[shard] = held  # the instance keeps it alive while it may process the shard
+            if shard not in self._named:
+                owner.write(held.name)
+                self._named.add(shard)
+            return held
+
+    def process(
+        self, element: tuple[str, Analysed], owner: Any = beam.DoFn.StateParam(OWNER)
+    ) -> Iterator[Any]:
+        shard, a = element
+        held = self._state(shard, owner)
+        with held.lock:
+            out = list(self._one(held.state, a))
+        yield from out
+
+    def _one(self, state: PipelineState, a: Analysed) -> Iterator[Any]:
+        kind = state.deduplicate(a.item)
+        if kind in {"url", "hash"}:
+            self._duplicates.inc()
+            yield TaggedOutput(DONE, Receipt(a.origin, "duplicate", 1))
+            return
+        if kind == "id":
+            self._replays.inc()
+        placed = state.assign(a.item, a.analysis)
+        if placed.story.articles == 1 and not placed.replay:
+            self._new_stories.inc()
+        if placed.linked:
+            self._linked.inc()
+        if placed.merged:
+            self._merged.inc(len(placed.merged))
+        try:
+            doc = article_doc(
+                a.item, a.analysis, placed.story.story_id, syndicated=placed.syndicated, merged=placed.merged
+            )
+            alerts = state.decide(placed)
+        except Exception as exc:
+            log.exception("alert decision failed for %s", a.origin)
+            yield dead_letter("DecideAlerts", repr(exc), a.origin, a.item.model_dump_json())
+            return
+        parts = 1 + 2 * len(alerts)
+        receipt = Receipt(a.origin, "article", parts)
+        yield DocWrite(DocKind.article, doc.article_id, doc.to_es(), receipt, create=placed.replay)
+        for alert in alerts:
+            aid = alert.watchfloor.alert_id
+            self._alerts.inc()
+            yield DocWrite(DocKind.alert, aid, alert.to_es(), Receipt(a.origin, f"es:{aid}", parts))
+            yield TaggedOutput(ALERTS, AlertMessage(alert, Receipt(a.origin, f"kafka:{aid}", parts)))

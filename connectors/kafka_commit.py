@@ -2,10 +2,10 @@
 fully written (ADR 0003; which offsets are safe is pipeline/tracking.py's `OffsetTracker`).
 
 Receipts are keyed by partition into a Beam stateful DoFn, so every receipt of a partition reaches one
-tracker at any parallelism, however the writes were spread. The tracker is the key's Beam state: it is
-checkpointed with the source's positions on Flink and so rewinds with them on a restore. The first
-receipt of a partition starts its tracker at the group's committed offset (else the beginning), where
-the source started reading.
+tracker at any parallelism, however the writes were spread. The tracker is held by this step per
+partition (pipeline/owned.py; not in Beam state, whose read-modify-write Prism's concurrent bundles of
+one key race on, losing receipts). A partition's first receipt in a worker starts its tracker at the
+group's committed offset (else the beginning), where the source started reading.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ import logging
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.coders import PickleCoder
 from apache_beam.pvalue import PCollection
-from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from pipeline.owned import OWNER, Owned
 from pipeline.tracking import OffsetTracker, Receipt, TopicPartitionKey
 
 log = logging.getLogger(__name__)
@@ -32,14 +31,13 @@ def by_partition(receipt: Receipt) -> tuple[str, Receipt]:
 class CommitOffsetsFn(beam.DoFn):
     """``(partition, Receipt)`` → nothing; commits in ``finish_bundle`` what the bundle's receipts freed."""
 
-    PROGRESS = ReadModifyWriteStateSpec("progress", PickleCoder())
-
     def __init__(self, bootstrap: str, group_id: str) -> None:
         self._bootstrap = bootstrap
         self._group_id = group_id
         self._consumer: KafkaConsumer | None = None
         self._uncommitted: dict[TopicPartitionKey, int] = {}
         self._torn_down = False
+        self._trackers: Owned[OffsetTracker] = Owned()
 
     def setup(self) -> None:
         self._torn_down = False
@@ -63,14 +61,19 @@ class CommitOffsetsFn(beam.DoFn):
             return int(committed)
         return int(self._consumer.beginning_offsets([partition])[partition])
 
-    def process(self, element: tuple[str, Receipt], progress: Any = beam.DoFn.StateParam(PROGRESS)) -> None:
-        _, receipt = element
-        tracker = progress.read()
-        if tracker is None:
-            tracker = OffsetTracker({receipt.origin.tp: self._start(receipt.origin.tp)})
-        tracker.complete(receipt)
-        self._uncommitted.update(tracker.advance())
-        progress.write(tracker)
+    def start_bundle(self) -> None:
+        self._trackers.start_bundle()
+
+    def _tracker(self, receipt: Receipt) -> OffsetTracker:
+        return OffsetTracker({receipt.origin.tp: self._start(receipt.origin.tp)})
+
+    def process(self, element: tuple[str, Receipt], owner: Any = beam.DoFn.StateParam(OWNER)) -> None:
+        key, receipt = element
+        held, _ = self._trackers.get(key, owner, lambda _: self._tracker(receipt))
+        with held.lock:
+            held.value.complete(receipt)
+            moved = held.value.advance()
+        self._uncommitted.update(moved)
 
     def finish_bundle(self) -> None:
         if not self._uncommitted or self._consumer is None:

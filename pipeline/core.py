@@ -5,30 +5,22 @@ into `StoryCoreFn`, a Beam stateful DoFn, so the runner sends every item of a sh
 any parallelism: copies read from different partitions by different workers meet in one state
 (docs/adr/0005-keyed-pipeline-state.md). The shard's `PipelineState` belongs to this step: built on
 first sight by the injected `ShardRestore` (the job rebuilds it from what it wrote, ADR 0003) and held
-per job and shard for the step's instances in the worker process, because a runner may run a key's
-bundles on several instances of the step, even at once (Prism does). Beam's keyed state names the
-held state that last processed the shard; a held state finding another's name there (another worker
-processed the shard since: a failover or a rescale) is rebuilt instead of used stale. One rewound by a
-checkpoint restore is ahead of its input, which then replays idempotently (ADR 0003).
+as pipeline/owned.py describes. A held state rewound by a checkpoint restore is ahead of its input,
+which then replays idempotently (ADR 0003).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import uuid
-import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import apache_beam as beam
-from apache_beam.coders import StrUtf8Coder
 from apache_beam.metrics.metric import Metrics
 from apache_beam.pvalue import TaggedOutput
-from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
 from pipeline.articles import article_doc
+from pipeline.owned import OWNER, Owned
 from pipeline.records import ALERTS, DONE, AlertMessage, Analysed, DocKind, DocWrite, dead_letter
 from pipeline.state import PipelineState
 from pipeline.textnorm import stable_hash
@@ -49,29 +41,13 @@ def keyed(analysed: Analysed, shards: int) -> tuple[str, Analysed]:
     return shard_of(analysed.item.language, shards), analysed
 
 
-@dataclass(eq=False)
-class _Held:
-    state: PipelineState
-    name: str = field(default_factory=lambda: uuid.uuid4().hex)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    """One item at a time through dedup → story → decision, whichever instance runs the bundle."""
-
-
 class StoryCoreFn(beam.DoFn):
     """``(shard, Analysed)`` → article writes; ``alerts``: alert messages; ``done``: receipts of dropped
     duplicates; ``dead``: dead letters."""
 
-    OWNER = ReadModifyWriteStateSpec("owner", StrUtf8Coder())
-    _held: ClassVar[weakref.WeakValueDictionary[tuple[str, str], _Held]] = weakref.WeakValueDictionary()
-    _held_lock: ClassVar[threading.Lock] = threading.Lock()
-
     def __init__(self, restore: ShardRestore) -> None:
         self._restore = restore
-        self._job = uuid.uuid4().hex
-        """Names this job's shards for the step's instances (one per bundle processor) in a worker."""
-        self._shards: dict[str, _Held] = {}
-        self._named: set[str] = set()
-        """Shards whose Beam state this bundle has named its held state in."""
+        self._shards: Owned[PipelineState] = Owned()
         self._duplicates = Metrics.counter("watchfloor", "duplicates_dropped_total")
         self._replays = Metrics.counter("watchfloor", "items_replayed_total")
         self._restores = Metrics.counter("watchfloor", "shard_restores_total")
@@ -80,33 +56,19 @@ class StoryCoreFn(beam.DoFn):
         self._merged = Metrics.counter("watchfloor", "stories_merged_total")
         self._alerts = Metrics.counter("watchfloor", "alerts_issued_total")
 
-    def setup(self) -> None:
-        self._shards = {}
-
     def start_bundle(self) -> None:
-        self._named = set()
-
-    def _state(self, shard: str, owner: Any) -> _Held:
-        """The shard's held state, rebuilt unless the shard's Beam state names it (or nothing)."""
-        with self._held_lock:
-            held = self._held.get((self._job, shard))
-            if held is None or (shard not in self._named and owner.read() not in (None, held.name)):
-                log.info("restoring state shard %s (%s)", shard, "first sight" if held is None else "moved")
-                self._restores.inc()
-                held = self._held[(self._job, shard)] = _Held(self._restore(shard))
-            self._shards[shard] = held  # the instance keeps it alive while it may process the shard
-            if shard not in self._named:
-                owner.write(held.name)
-                self._named.add(shard)
-            return held
+        self._shards.start_bundle()
 
     def process(
         self, element: tuple[str, Analysed], owner: Any = beam.DoFn.StateParam(OWNER)
     ) -> Iterator[Any]:
         shard, a = element
-        held = self._state(shard, owner)
+        held, built = self._shards.get(shard, owner, self._restore)
+        if built:
+            log.info("state shard %s restored in this worker", shard)
+            self._restores.inc()
         with held.lock:
-            out = list(self._one(held.state, a))
+            out = list(self._one(held.value, a))
         yield from out
 
     def _one(self, state: PipelineState, a: Analysed) -> Iterator[Any]:

@@ -1,5 +1,6 @@
 """CommitOffsetsFn called directly, with a fake consumer and a fake Beam state cell for its partition key."""
 
+import pickle
 from typing import Any
 
 import pytest
@@ -56,7 +57,7 @@ def _receipt(offset: int, partition: int = 0, part: str = "article", parts: int 
 
 def _complete(fn: CommitOffsetsFn, cell: _Cell, *receipts: Receipt) -> None:
     for receipt in receipts:
-        fn.process(by_partition(receipt), progress=cell)
+        fn.process(by_partition(receipt), owner=cell)
     fn.finish_bundle()
 
 
@@ -72,15 +73,18 @@ def test_receipts_are_keyed_by_partition() -> None:
     assert by_partition(_receipt(3, partition=2))[0] == by_partition(_receipt(7, partition=2))[0]
 
 
-def test_the_tracker_is_the_keys_state_so_another_worker_continues_where_the_first_stopped() -> None:
-    """Receipts of one partition may reach different workers over time (a restart, a rescale): the
-    runner hands each the key's state, and with it the parts already written."""
-    cell = _Cell()
-    first, second = _Consumer(committed=0), _Consumer(committed=0)
-    _complete(_fn(first), cell, _receipt(0), _receipt(1, part="article", parts=2), _receipt(2))
-    assert first.commits == [{TopicPartition(TOPIC, 0): 1}]
-    _complete(_fn(second), cell, _receipt(1, part="es:a1", parts=2))
-    assert second.commits == [{TopicPartition(TOPIC, 0): 3}]
+def test_instances_of_the_step_in_one_worker_share_a_partitions_tracker() -> None:
+    """Prism runs a key's bundles on several instances at once: parts of one record reach both."""
+    cell, consumer = _Cell(), _Consumer(committed=0)
+    first = _fn(consumer)
+    second = pickle.loads(pickle.dumps(_fn(None)))  # the same step's other instance
+    second._trackers = first._trackers
+    second._consumer = consumer
+    first.start_bundle()
+    second.start_bundle()
+    _complete(first, cell, _receipt(0, part="article", parts=2))
+    _complete(second, cell, _receipt(0, part="es:a1", parts=2))
+    assert consumer.commits == [{TopicPartition(TOPIC, 0): 1}]
 
 
 class _ClosedConsumer(_Consumer):
@@ -94,7 +98,7 @@ def test_a_failed_commit_warns_unless_the_worker_is_shutting_down(
 ) -> None:
     """A stopping runner tears CommitOffsets down mid-bundle: that commit's failure is no news."""
     fn, cell = _fn(_ClosedConsumer(committed=0)), _Cell()
-    fn.process(by_partition(_receipt(0)), progress=cell)
+    fn.process(by_partition(_receipt(0)), owner=cell)
     if torn_down:
         fn.teardown()
     fn.finish_bundle()

@@ -85,7 +85,9 @@ def test_instances_of_the_step_in_one_worker_share_the_shard() -> None:
     _run(second, cell, _analysed(2, "Cup final goes to extra time"))
     _run(first, cell, _analysed(3, "Central bank holds rates"))
     assert restores.shards == ["0"]
-    assert first._shards["0"] is second._shards["0"], "one state for the shard, not one per instance"
+    assert first._shards._kept["0"] is second._shards._kept["0"], (
+        "one state for the shard, not one per instance"
+    )
 
 
 def test_a_shard_another_worker_processed_since_is_rebuilt() -> None:

@@ -9,21 +9,9 @@ from kafka.errors import IllegalStateError
 
 from connectors.kafka_commit import CommitOffsetsFn, by_partition
 from pipeline.tracking import Origin, Receipt
+from tests.support.keyed_state import StateCell
 
 TOPIC = "watchfloor.items"
-
-
-class _Cell:
-    """What Beam hands a stateful DoFn for one key's ReadModifyWriteState."""
-
-    def __init__(self) -> None:
-        self.value: Any = None
-
-    def read(self) -> Any:
-        return self.value
-
-    def write(self, value: Any) -> None:
-        self.value = value
 
 
 class _Consumer:
@@ -55,7 +43,7 @@ def _receipt(offset: int, partition: int = 0, part: str = "article", parts: int 
     return Receipt(Origin(TOPIC, partition, offset, offset), part, parts)
 
 
-def _complete(fn: CommitOffsetsFn, cell: _Cell, *receipts: Receipt) -> None:
+def _complete(fn: CommitOffsetsFn, cell: StateCell, *receipts: Receipt) -> None:
     for receipt in receipts:
         fn.process(by_partition(receipt), owner=cell)
     fn.finish_bundle()
@@ -63,7 +51,7 @@ def _complete(fn: CommitOffsetsFn, cell: _Cell, *receipts: Receipt) -> None:
 
 def test_a_partitions_first_receipt_starts_at_the_groups_committed_offset() -> None:
     consumer = _Consumer(committed=10, beginning=0)
-    fn, cell = _fn(consumer), _Cell()
+    fn, cell = _fn(consumer), StateCell()
     _complete(fn, cell, _receipt(9), _receipt(10), _receipt(11))
     assert consumer.commits == [{TopicPartition(TOPIC, 0): 12}]
 
@@ -75,7 +63,7 @@ def test_receipts_are_keyed_by_partition() -> None:
 
 def test_instances_of_the_step_in_one_worker_share_a_partitions_tracker() -> None:
     """Prism runs a key's bundles on several instances at once: parts of one record reach both."""
-    cell, consumer = _Cell(), _Consumer(committed=0)
+    cell, consumer = StateCell(), _Consumer(committed=0)
     first = _fn(consumer)
     second = pickle.loads(pickle.dumps(_fn(None)))  # the same step's other instance
     second._trackers = first._trackers
@@ -97,7 +85,7 @@ def test_a_failed_commit_warns_unless_the_worker_is_shutting_down(
     torn_down: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A stopping runner tears CommitOffsets down mid-bundle: that commit's failure is no news."""
-    fn, cell = _fn(_ClosedConsumer(committed=0)), _Cell()
+    fn, cell = _fn(_ClosedConsumer(committed=0)), StateCell()
     fn.process(by_partition(_receipt(0)), owner=cell)
     if torn_down:
         fn.teardown()

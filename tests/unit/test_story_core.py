@@ -18,22 +18,12 @@ from pipeline.records import Analysed, DocKind, DocWrite
 from pipeline.state import PipelineState
 from pipeline.tracking import Origin
 from schemas.settings import PipelineSettings
+from tests.support.keyed_state import StateCell
 from tests.support.pipeline import feed_item
 
 RULES = PipelineSettings().resolved().rules_root
 T0 = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
 CLASSIFIER = Classifier.from_dir(RULES)
-
-
-class _Cell:
-    def __init__(self) -> None:
-        self.value: Any = None
-
-    def read(self) -> Any:
-        return self.value
-
-    def write(self, value: Any) -> None:
-        self.value = value
 
 
 @dataclass
@@ -50,7 +40,7 @@ def _analysed(n: int, title: str) -> Analysed:
     return Analysed(Origin("items", 0, n, n), item, analyse(CLASSIFIER, item))
 
 
-def _run(fn: StoryCoreFn, cell: _Cell, analysed: Analysed) -> list[Any]:
+def _run(fn: StoryCoreFn, cell: StateCell, analysed: Analysed) -> list[Any]:
     fn.start_bundle()
     return list(fn.process(("0", analysed), owner=cell))
 
@@ -69,7 +59,7 @@ def _instance(fn: StoryCoreFn) -> StoryCoreFn:
 
 
 def test_a_shard_is_restored_on_first_sight_and_then_kept_while_this_worker_owns_it() -> None:
-    restores, cell = _Restores(), _Cell()
+    restores, cell = _Restores(), StateCell()
     fn = _fn(restores)
     for n in range(3):
         _run(fn, cell, _analysed(n, f"Harbour storm report number {n}"))
@@ -78,7 +68,7 @@ def test_a_shard_is_restored_on_first_sight_and_then_kept_while_this_worker_owns
 
 def test_instances_of_the_step_in_one_worker_share_the_shard() -> None:
     """A runner may run a key's bundles on several instances of the step (Prism does)."""
-    restores, cell = _Restores(), _Cell()
+    restores, cell = _Restores(), StateCell()
     first = _fn(restores)
     second = _instance(first)
     _run(first, cell, _analysed(1, "Harbour storm floods the old town"))
@@ -91,7 +81,7 @@ def test_instances_of_the_step_in_one_worker_share_the_shard() -> None:
 
 
 def test_a_shard_another_worker_processed_since_is_rebuilt() -> None:
-    restores, cell = _Restores(), _Cell()
+    restores, cell = _Restores(), StateCell()
     fn = _fn(restores)
     _run(fn, cell, _analysed(1, "Harbour storm floods the old town"))
     cell.write("a bundle of another worker")
@@ -100,7 +90,7 @@ def test_a_shard_another_worker_processed_since_is_rebuilt() -> None:
 
 
 def test_a_replayed_item_keeps_its_first_story_in_the_owning_instance() -> None:
-    fn, cell = _fn(_Restores()), _Cell()
+    fn, cell = _fn(_Restores()), StateCell()
     article = _analysed(1, "Harbour storm floods the old town")
     [first] = [w for w in _run(fn, cell, article) if isinstance(w, DocWrite) and w.kind is DocKind.article]
     [again] = [w for w in _run(fn, cell, article) if isinstance(w, DocWrite) and w.kind is DocKind.article]

@@ -88,12 +88,15 @@ class JobEnv:
             **LOOPBACK_ENV,  # the feeds it ingests are on a local FeedServer
         }
 
-    def start_pipeline(self, log: Path, *args: str) -> subprocess.Popen[bytes]:
-        """`watchfloor pipeline run [args]` in its own process group (the runner and workers included)."""
+    def start_pipeline(
+        self, log: Path, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """`watchfloor pipeline run [args]` in its own process group (the runner and workers included),
+        with `env` added to the test's environment."""
         return subprocess.Popen(
             [*WATCHFLOOR, "pipeline", "run", *args],
             cwd=REPO,
-            env=self.env(),
+            env={**self.env(), **(env or {})},
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,

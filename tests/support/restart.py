@@ -7,6 +7,7 @@ The wire story comes first, filler streams in around the crash, the wire copies 
 from __future__ import annotations
 
 import random
+import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,8 +19,8 @@ from connectors.demo.corpus import Corpus
 from connectors.kafka_sink import make_producer
 from schemas.feed import SourceTier
 from schemas.item import FeedItem
-from tests.support.canonical import CANONICAL
-from tests.support.pipeline import JobEnv, feed_item
+from tests.support.canonical import CANONICAL, progress
+from tests.support.pipeline import JobEnv, feed_item, wait_for
 
 
 def filler(n: int, published: datetime) -> FeedItem:
@@ -64,6 +65,17 @@ class CrashStream:
         job = self.job
         written = len(job.docs(es, job.articles_index)) == len(self.expected)
         return written and job.committed() == job.end_offsets()
+
+    def finish(self, es: Elasticsearch, proc: subprocess.Popen[bytes]) -> None:
+        """After the fault: send the wire copies, then wait until every article is written and committed."""
+        self.send(self.copies, 1000)
+        wait_for(
+            lambda: self.all_written(es),
+            timeout=240,
+            what="every article after the fault",
+            proc=proc,
+            status=lambda: progress(es, self.job),
+        )
 
     def check(self, es: Elasticsearch) -> None:
         """Every article once, the story continued, no (story, topic, revision) twice, none restarted."""

@@ -23,6 +23,7 @@ import apache_beam as beam
 from apache_beam.pvalue import DoOutputsTuple, PCollection
 from elasticsearch import ApiError, Elasticsearch, SerializationError, TransportError
 
+from connectors import testfault
 from schemas.deadletter import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class _BulkWriteFn(beam.DoFn):
         attempt = 0
         while pending and not self._torn_down:
             failures = self._bulk([reqs[-1] for reqs in pending.values()])
+            testfault.checkpoint("es-written", len(pending) - len(failures))
             for key in [k for k in pending if k not in failures]:
                 yield from pending.pop(key)
             for key, (status, error) in failures.items():

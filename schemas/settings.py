@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schemas.bundled import DEPLOY
@@ -102,12 +102,23 @@ class StackSettings(BaseSettings):
         default=None, description="JDK 21+ for Elasticsearch; default: newest found."
     )
 
+    kafka_servers: str | None = Field(
+        default=None,
+        description="Bootstrap servers of an external Kafka (HOST:PORT,...); default: the local stack's.",
+    )
+    elasticsearch_url: SecretStr | None = Field(
+        default=None,
+        description="URL of an external Elasticsearch, credentials included; default: the local stack's.",
+    )
+
     @property
     def kafka_bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        return self.kafka_servers or f"127.0.0.1:{self.kafka_port}"
 
     @property
     def es_url(self) -> str:
+        if self.elasticsearch_url is not None:
+            return self.elasticsearch_url.get_secret_value()
         return f"http://127.0.0.1:{self.es_port}"
 
     @property

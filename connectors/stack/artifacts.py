@@ -26,6 +26,9 @@ ES_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ELA
 FLINK_VERSION = "1.19"
 """The Flink minor the job server embeds; must match ``deploy/local/maven/flink.pom.xml``."""
 FLINK_JOB_SERVER_MAIN = "org.apache.beam.runners.flink.FlinkJobServerDriver"
+FLINK_OPERATOR_API = "org.apache.flink:flink-kubernetes-operator-api:1.10.0"
+"""Carries the Flink Kubernetes Operator's CRDs, which deploy/k8s/ is validated against (offline)."""
+FLINK_DEPLOYMENT_CRD = "META-INF/fabric8/flinkdeployments.flink.apache.org-v1.yml"
 
 
 def kafka_libs(settings: StackSettings) -> Path:
@@ -43,7 +46,7 @@ def flink_job_server_jar(settings: StackSettings) -> Path:
 
 def stage_all(settings: StackSettings) -> list[Path]:
     """Stage every artifact that is missing; return what is now in place."""
-    stages = (stage_kafka, stage_elasticsearch, stage_prism, stage_flink)
+    stages = (stage_kafka, stage_elasticsearch, stage_prism, stage_flink, stage_flink_operator_crd)
     return [stage(settings) for stage in stages]
 
 
@@ -137,6 +140,34 @@ def stage_flink(settings: StackSettings) -> Path:
         write_launcher_jar(stage / target.name, FLINK_JOB_SERVER_MAIN, jars)
         shutil.rmtree(target.parent, ignore_errors=True)
         stage.rename(target.parent)
+    return target
+
+
+def flink_deployment_crd(settings: StackSettings) -> Path:
+    return settings.cache_dir / "flink-kubernetes-operator" / FLINK_OPERATOR_API.rsplit(":", 1)[1] / "crd.yml"
+
+
+def stage_flink_operator_crd(settings: StackSettings) -> Path:
+    """The FlinkDeployment CRD (its OpenAPI schema), taken from the operator's API jar on Maven Central."""
+    target = flink_deployment_crd(settings)
+    if target.exists():
+        return target
+    with tempfile.TemporaryDirectory(dir=_ensure(settings.cache_dir)) as tmp:
+        _maven(
+            [
+                f"{_DEPENDENCY_PLUGIN}:copy",
+                f"-Dartifact={FLINK_OPERATOR_API}",
+                f"-DoutputDirectory={tmp}",
+            ],
+            "fetch the Flink Kubernetes Operator's CRDs from Maven Central",
+        )
+        (jar,) = Path(tmp).glob("*.jar")
+        with zipfile.ZipFile(jar) as archive:
+            crd = archive.read(FLINK_DEPLOYMENT_CRD)
+        partial = Path(tmp, "crd.yml")
+        partial.write_bytes(crd)
+        _ensure(target.parent)
+        partial.rename(target)
     return target
 
 

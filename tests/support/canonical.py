@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,14 +32,14 @@ def progress(es: Elasticsearch, job: JobEnv) -> str:
     return f"{articles} articles, committed {job.committed()}, end offsets {job.end_offsets()}"
 
 
-def ingest_scenario(job: JobEnv, tmp_path: Path) -> dict[str, str]:
-    """Ingest the scenario's demo feeds once, then a junk message; returns feed id -> outlet id."""
+def ingest_scenario(job: JobEnv, tmp_path: Path, stories: Collection[str] = SCENARIO) -> dict[str, str]:
+    """Ingest the demo feeds of `stories` once, then a junk message; returns feed id -> outlet id."""
     corpus = Corpus.load()
     start = datetime.now(UTC) - timedelta(minutes=10)
     suffix = f"-t{job.run}"
     with FeedServer() as server:
         for outlet in corpus.outlets.values():
-            articles = [a for a in corpus.by_outlet(outlet.id) if a.story in SCENARIO]
+            articles = [a for a in corpus.by_outlet(outlet.id) if a.story in stories]
             body = render_rss(outlet, articles, start)
             server.route(
                 f"/{outlet.id}.xml", Route(body=body, headers={"Content-Type": "application/rss+xml"})

@@ -37,10 +37,17 @@ class JobEnv:
 
     settings: StackSettings
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    partitions: int = 3
+    source: str | None = None
+    """Another JobEnv's run whose items topic this one reads (runs compared on the same input)."""
+
+    def reading_same_items(self) -> JobEnv:
+        """A job of its own (outputs, consumer group) on this job's items topic."""
+        return JobEnv(self.settings, partitions=self.partitions, source=self.source or self.run)
 
     @property
     def items_topic(self) -> str:
-        return f"wf-items-{self.run}"
+        return f"wf-items-{self.source or self.run}"
 
     @property
     def alerts_topic(self) -> str:
@@ -61,7 +68,10 @@ class JobEnv:
     def create_topics(self) -> None:
         admin = KafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap)
         try:
-            admin.create_topics([NewTopic(self.items_topic, 3, 1), NewTopic(self.alerts_topic, 3, 1)])
+            topics = [NewTopic(self.alerts_topic, 3, 1)]
+            if self.source is None:
+                topics.append(NewTopic(self.items_topic, self.partitions, 1))
+            admin.create_topics(topics)
         finally:
             admin.close()
 
@@ -78,12 +88,15 @@ class JobEnv:
             **LOOPBACK_ENV,  # the feeds it ingests are on a local FeedServer
         }
 
-    def start_pipeline(self, log: Path, *args: str) -> subprocess.Popen[bytes]:
-        """`watchfloor pipeline run [args]` in its own process group (the runner and workers included)."""
+    def start_pipeline(
+        self, log: Path, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """`watchfloor pipeline run [args]` in its own process group (the runner and workers included),
+        with `env` added to the test's environment."""
         return subprocess.Popen(
             [*WATCHFLOOR, "pipeline", "run", *args],
             cwd=REPO,
-            env=self.env(),
+            env={**self.env(), **(env or {})},
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -126,14 +139,15 @@ class JobEnv:
         """The group's committed offsets; a partition that never had a record counts as committed at 0."""
         consumer = KafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=self.group)
         try:
-            return {p: consumer.committed(TopicPartition(self.items_topic, p)) or 0 for p in range(3)}
+            tps = [TopicPartition(self.items_topic, p) for p in range(self.partitions)]
+            return {tp.partition: consumer.committed(tp) or 0 for tp in tps}
         finally:
             consumer.close()
 
     def end_offsets(self) -> dict[int, int]:
         consumer = KafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap)
         try:
-            ends = consumer.end_offsets([TopicPartition(self.items_topic, p) for p in range(3)])
+            ends = consumer.end_offsets([TopicPartition(self.items_topic, p) for p in range(self.partitions)])
             return {tp.partition: offset for tp, offset in ends.items()}
         finally:
             consumer.close()

@@ -24,6 +24,15 @@ def test_env_overrides_ports_and_paths(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert s.state_dir == tmp_path / "rel" / "state"
 
 
+def test_external_kafka_and_elasticsearch_replace_the_local_stacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WATCHFLOOR_KAFKA_SERVERS", "kafka-0.kafka:9092,kafka-1.kafka:9092")
+    monkeypatch.setenv("WATCHFLOOR_ELASTICSEARCH_URL", "https://watchfloor:s3cret@es.internal:9200")
+    s = StackSettings()
+    assert s.kafka_bootstrap == "kafka-0.kafka:9092,kafka-1.kafka:9092"
+    assert s.es_url == "https://watchfloor:s3cret@es.internal:9200"
+    assert "s3cret" not in repr(s)  # a secret: never in logs or reprs
+
+
 def test_heaps_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WATCHFLOOR_ES_HEAP_MB", "4096")
     with pytest.raises(ValueError, match="es_heap_mb"):

@@ -260,9 +260,10 @@ class Notifier:
             log.warning("offset commit failed; retrying next round", exc_info=True)
 
     def run(self, *, idle_exit_s: float | None = None) -> None:
-        """Consume until `stop()`; with `idle_exit_s`, also return once nothing arrived for that long
-        and every delivery settled (tests, one-shot runs). Raises RuntimeError once stopped if a
-        destination's worker failed: better a restart than waiting for alerts nothing will settle."""
+        """Consume until `stop()`; with `idle_exit_s`, also return once nothing arrived for that long,
+        every delivery settled and no digest waits (tests, one-shot runs). Raises RuntimeError once
+        stopped if a destination's worker failed: better a restart than waiting for alerts nothing will
+        settle."""
         for worker in self._workers.values():
             worker.start()
         consumer = KafkaConsumer(
@@ -291,7 +292,12 @@ class Notifier:
                     idle_since = time.monotonic()
                 self.commit(consumer)
                 settled = not self.progress.unsettled() and not self.progress.commit_positions()
-                if idle_exit_s is not None and settled and time.monotonic() - idle_since >= idle_exit_s:
+                if (
+                    idle_exit_s is not None
+                    and settled
+                    and time.monotonic() - idle_since >= idle_exit_s
+                    and not any(w.digest_waiting() for w in self._workers.values())
+                ):
                     break
         finally:
             self.stop_event.set()

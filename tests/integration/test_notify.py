@@ -321,6 +321,37 @@ def test_digest_collects_low_severity_and_critical_bypasses_it(
     assert story_ids == {a.watchfloor.story_id for a in lows}  # each low alert is a story of its own
 
 
+def _headlined(a: AlertDoc, headline: str) -> AlertDoc:
+    return a.model_copy(update={"watchfloor": a.watchfloor.model_copy(update={"headline": headline})})
+
+
+@pytest.mark.parametrize("granularity", ["story", "topic"])
+def test_a_teams_digest_too_large_for_teams_is_split_not_dead_lettered(
+    stack: LocalStack, granularity: str
+) -> None:
+    """40 low alerts with long non-Latin headlines and one hostile headline: Teams refuses a body over
+    ≈ 28 KB with 413. Here the receiver refuses 10 KB, below our own limit, so both ways of splitting
+    run: by our size check, then on the 413."""
+    env = Env(stack)
+    long_headline = "金正恩委员长可能前往俄罗斯与普京举行武器会谈" * 20
+    lows = [_headlined(alert(n, "low"), f"{n}: {long_headline}") for n in range(1, 41)]
+    hostile = _headlined(alert(41, "low"), "[click here](http://phish.example/login) " + "炸" * 75_000)
+    env.produce([*lows, hostile])
+    with Receiver(max_bytes=10_000) as teams:
+        cfg, secrets = env.config(
+            teams,
+            [{"id": "teams", "kind": "teams", "granularity": granularity, "digest": {"every_minutes": 0.05}}],
+        )
+        env.notifier(cfg, secrets).run(idle_exit_s=5)
+        received = teams.at(f"/teams-{env.run}")
+    accepted = [json.loads(r.body) for r in received if len(r.body) <= 10_000]
+    shown = json.dumps(accepted, ensure_ascii=False)
+    for n in range(1, 42):
+        assert f"{n}: " in shown or n == 41, f"alert {n} never reached Teams"
+    assert "phish.example" in shown and "[click here](" not in shown  # shown as text, not as a link
+    assert _dead(env) == []
+
+
 def test_snoozed_story_and_actor_are_not_delivered(stack: LocalStack, receiver: Receiver) -> None:
     env = Env(stack)
     quiet, loud, other = alert(1, story=f"st-quiet-{env.run}"), alert(2), alert(3)

@@ -217,7 +217,7 @@ def test_teams_story_card() -> None:
     title, facts, update = card["body"]
     assert (
         title["text"]
-        == "[critical] arms_transfer, leader_visit: Kim Jong Un may travel to Russia for arms talks"
+        == "\\[critical\\] arms_transfer, leader_visit: Kim Jong Un may travel to Russia for arms talks"
     )
     assert {f["title"]: f["value"] for f in facts["facts"]} == {
         "Severity": "critical",

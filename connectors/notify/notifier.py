@@ -65,7 +65,8 @@ class NotifyMetrics:
         )
         self.story_messages = Counter(
             "watchfloor_notify_story_messages_total",
-            "Story messages and story digests sent, by destination and outcome (delivered, dead).",
+            "Story messages, story digests and PagerDuty resolves sent, by destination and outcome "
+            "(delivered, dead).",
             ["destination", "kind", "outcome"],
             registry=r,
         )
@@ -107,6 +108,11 @@ class Snoozes:
         if until.tzinfo is None:
             raise ValueError("until must be timezone-aware")
         self._table.put(self.key(kind, value), {"until": until.isoformat(), "by": by})
+
+    def story_until(self, story_id: str) -> datetime | None:
+        """Until when the story is snoozed, if it ever was."""
+        row = self._table.get(self.key("story", story_id))
+        return datetime.fromisoformat(row["until"]) if row else None
 
     def snoozed(self, alert: AlertDoc, now: datetime) -> str | None:
         """What silences the alert ("story:…" / "actor:…"), or None."""

@@ -33,7 +33,7 @@ from connectors.notify.delivery import Outcome
 from connectors.notify.formats import render
 from connectors.notify.markup import Rendered, fits
 from connectors.notify.story import StoryState, decide, fold
-from connectors.notify.story_formats import render_stories
+from connectors.notify.story_formats import render_resolve, render_stories
 from schemas.alert import AlertDoc
 from schemas.notify import Destination, severity_at_least
 
@@ -386,8 +386,41 @@ class StoryWorker(Worker):
         return status, after
 
     def _forget_expired(self) -> None:
-        """Tombstones for the stories that have been quiet for `story_ttl_hours`."""
+        """Tombstones for the stories that have been quiet for `story_ttl_hours`. At PagerDuty, the
+        incident of such a story is resolved first, and that of a story snoozed past its expiry (for
+        good: it will be forgotten before the snooze ends) is resolved at once."""
         now = datetime.now(UTC)
         for state in self._states():
-            if state.expired(now, self._ttl):
+            expired = state.expired(now, self._ttl)
+            until = self._n.snoozes.story_until(state.story_id)
+            for_good = until is not None and until >= state.updated + self._ttl
+            if self.dest.kind == "pagerduty" and state.paged() and (expired or for_good):
+                if not self._resolve(state):
+                    return  # stopping: the next sweep resolves it
+                if not expired:
+                    resolved = state.model_copy(update={"resolved": True})
+                    self._n.stories.put(self._key(state.story_id), resolved.model_dump(mode="json"))
+            if expired:
                 self._n.stories.put(self._key(state.story_id), None)
+
+    def _resolve(self, state: StoryState) -> bool:
+        """Resolve the story's PagerDuty incident; a refusal is dead-lettered. False when stopped first."""
+        message = render_resolve(self.dest, state, secret=self._secret, now=datetime.now(UTC))
+        outcome = self._sender.deliver(message)
+        if outcome is None:
+            return False
+        status = "delivered" if outcome.delivered else "dead"
+        self._n.metrics.story_messages.labels(self.dest.id, "resolve", status).inc()
+        if not outcome.delivered:
+            self._n.dead_letter(
+                "NotifyDeliver",
+                f"{self.dest.id}: resolve: {outcome.detail}",
+                f"{self.dest.id}/{state.story_id}",
+                state.model_dump_json(),
+            )
+        log.info(
+            "incident resolve %s",
+            status,
+            extra={"destination": self.dest.id, "story.id": state.story_id, "detail": outcome.detail},
+        )
+        return True

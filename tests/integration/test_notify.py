@@ -352,6 +352,39 @@ def test_a_teams_digest_too_large_for_teams_is_split_not_dead_lettered(
     assert _dead(env) == []
 
 
+def _pagerduty_events(receiver: Receiver, env: Env) -> list[tuple[str, str]]:
+    return [
+        (e["event_action"], e["dedup_key"])
+        for e in map(json.loads, (r.body for r in receiver.at(f"/pd-{env.run}")))
+    ]
+
+
+@pytest.mark.parametrize("ending", ["expired", "snoozed_for_good"])
+def test_pagerduty_incident_is_resolved_when_its_story_ends(
+    stack: LocalStack, receiver: Receiver, ending: str
+) -> None:
+    """A story expires (`story_ttl_hours` after its last alert) or is snoozed past that: its incident is
+    resolved with the dedup_key that opened it, once."""
+    env = Env(stack)
+    paged, quiet = alert(1, "critical"), alert(2, "critical")
+    env.produce([paged, quiet])
+    cfg, secrets = env.config(receiver, [{"id": "pd", "kind": "pagerduty"}])
+    ttl_s = 1.0 if ending == "expired" else 3600.0
+    cfg = cfg.model_copy(update={"story_ttl_hours": ttl_s / 3600})
+    env.notifier(cfg, secrets).run(idle_exit_s=2)  # at least 2 s: longer than the 1 s ttl
+    opened = sorted(_pagerduty_events(receiver, env))
+    assert opened == sorted(("trigger", a.watchfloor.story_id) for a in (paged, quiet))
+    if ending == "snoozed_for_good":
+        table = CompactedTable(env.bootstrap, STATE.name, SNOOZE_PREFIX)
+        Snoozes(table).add("story", paged.watchfloor.story_id, datetime.now(UTC) + timedelta(hours=2))
+        table.close()
+    for _ in range(2):  # a restarted notifier sweeps at start; the second finds nothing left to resolve
+        env.notifier(cfg, secrets).run(idle_exit_s=1)
+    resolved = sorted(e for e in _pagerduty_events(receiver, env) if e[0] == "resolve")
+    ended = (paged, quiet) if ending == "expired" else (paged,)
+    assert resolved == sorted(("resolve", a.watchfloor.story_id) for a in ended)
+
+
 def test_snoozed_story_and_actor_are_not_delivered(stack: LocalStack, receiver: Receiver) -> None:
     env = Env(stack)
     quiet, loud, other = alert(1, story=f"st-quiet-{env.run}"), alert(2), alert(3)

@@ -9,6 +9,7 @@ depend on order. Destinations have the default granularity (a message per story)
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -49,12 +50,12 @@ def receiver() -> Iterator[Receiver]:
 
 
 class Env:
-    def __init__(self, stack: LocalStack) -> None:
+    def __init__(self, stack: LocalStack, partitions: int = 3) -> None:
         self.bootstrap = stack.settings.kafka_bootstrap
         self.run = uuid.uuid4().hex[:8]
         self.topic = f"wf-notify-{self.run}"
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-        admin.create_topics([NewTopic(self.topic, 3, 1)])
+        admin.create_topics([NewTopic(self.topic, partitions, 1)])
         admin.close()
 
     def produce(self, alerts: list[AlertDoc], extra: tuple[bytes, ...] = ()) -> None:
@@ -171,6 +172,57 @@ def test_each_kind_is_delivered_once_signed_and_routed(stack: LocalStack, receiv
     env.produce(alerts[:1])  # and the same alert re-sent by the pipeline (a replay) is skipped
     env.notifier(cfg, secrets).run(idle_exit_s=2)
     assert len(receiver.received) == before
+
+
+def test_an_idle_exit_comes_only_once_every_partition_is_read(stack: LocalStack, receiver: Receiver) -> None:
+    """No quiet spell to wait for: however slow the first fetch, the run reads what the topic holds."""
+    env = Env(stack)
+    alerts = [alert(n) for n in range(1, 4)]
+    env.produce(alerts)
+    cfg, secrets = env.config(receiver, [{"id": "hook", "kind": "webhook", "coalesce_s": 0}])
+    env.notifier(cfg, secrets).run(idle_exit_s=0)
+    delivered = {s["story_id"] for s in _stories(receiver.at(f"/hook-{env.run}"))}
+    assert delivered == {a.watchfloor.story_id for a in alerts}
+
+
+def test_a_notifier_without_partitions_says_so_and_keeps_trying(
+    stack: LocalStack, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another member of its group holds the only partition: the notifier says it waits, and takes
+    over once that member leaves."""
+    from kafka import KafkaConsumer
+
+    env = Env(stack, partitions=1)
+    waiting = alert(1, story=f"st-waiting-{env.run}")
+    env.produce([waiting])
+    cfg, secrets = env.config(receiver, [{"id": "hook", "kind": "webhook"}])
+    group = f"wf-notify-{env.run}"
+    holder = KafkaConsumer(bootstrap_servers=env.bootstrap, group_id=group, enable_auto_commit=False)
+    holder.subscribe([env.topic])
+    deadline = time.monotonic() + 120
+    while not holder.assignment() and time.monotonic() < deadline:
+        holder.poll(timeout_ms=200)
+    assert holder.assignment(), "the holder never joined the group"
+    notifier = env.notifier(cfg, secrets)
+    notifier.unassigned_log_s = 0.5
+    caplog.set_level(logging.WARNING, logger="watchfloor.notify")
+    runner = threading.Thread(target=notifier.run, daemon=True)
+    runner.start()
+    try:
+        while "no partition assigned yet" not in caplog.text and time.monotonic() < deadline:
+            holder.poll(timeout_ms=200)  # keeps the holder in the group, and the partition with it
+        assert "no partition assigned yet" in caplog.text
+        assert receiver.at(f"/hook-{env.run}") == []
+        holder.close()
+        while not receiver.at(f"/hook-{env.run}") and time.monotonic() < deadline:
+            runner.join(timeout=0.2)
+        assert [s["story_id"] for s in _stories(receiver.at(f"/hook-{env.run}"))] == [
+            waiting.watchfloor.story_id
+        ]
+    finally:
+        notifier.stop()
+        runner.join(timeout=60)
+        holder.close()
 
 
 def test_a_story_is_one_message_and_later_only_its_material_changes(
@@ -366,7 +418,8 @@ def test_pagerduty_incident_is_resolved_when_its_story_ends(
     """A story expires (`story_ttl_hours` after its last alert) or is snoozed past that: its incident is
     resolved with the dedup_key that opened it, once."""
     env = Env(stack)
-    paged, quiet = alert(1, "critical"), alert(2, "critical")
+    # Stories of this test's own: a snooze is kept on the shared state topic, for every test to see.
+    paged, quiet = alert(1, "critical", f"st-paged-{env.run}"), alert(2, "critical", f"st-quiet-{env.run}")
     env.produce([paged, quiet])
     cfg, secrets = env.config(receiver, [{"id": "pd", "kind": "pagerduty"}])
     ttl_s = 1.0 if ending == "expired" else 3600.0

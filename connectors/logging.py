@@ -60,10 +60,35 @@ class TextFormatter(logging.Formatter):
         return f"{head} {fields}{newline}{trace}"
 
 
+class CoordinatorMoves(logging.Filter):
+    """kafka-python warns "Marking the coordinator dead … NotCoordinatorError" each time a consumer's
+    group coordinator is not (yet) where it asked: about twenty times as a fresh notifier's consumers
+    start and the broker loads its group metadata. That is routine and retried: the first of each
+    `quiet_s` is said at INFO, the rest are dropped; a coordinator that stays away still shows."""
+
+    def __init__(self, quiet_s: float = 60.0) -> None:
+        super().__init__()
+        self._quiet_s = quiet_s
+        self._said = -quiet_s
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (
+            record.name.startswith("kafka.coordinator")
+            and str(record.msg).startswith("Marking the coordinator dead")
+        ):
+            return True
+        if record.created - self._said < self._quiet_s:
+            return False
+        self._said = record.created
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
 def configure_logging(level: LogLevel | None = None, fmt: LogFormat | None = None) -> None:
     """Log to stderr at ``level`` in ``fmt``; each one not given comes from WATCHFLOOR_LOG_LEVEL/_FORMAT."""
     settings = LogSettings()
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(CoordinatorMoves())
     handler.setFormatter(
         EcsJsonFormatter() if (fmt or settings.format) is LogFormat.json else TextFormatter()
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.classify.engine import Classification, Classifier
+from pipeline.classify.limits import clipped, head
 from pipeline.cluster import ClusterDoc
 from pipeline.stories import ArticleRef
 from schemas.article import ActorRef, ArticleDoc, TopicScore
@@ -49,10 +50,26 @@ def article_ref(item: FeedItem, story_id: str) -> ArticleRef:
     )
 
 
+STORED_TEXT_CHARS = 200_000
+"""Of an article's summary and content, what its document keeps: a feed may carry megabytes in one
+entry, and one document must not bloat the index (or exceed a bulk request) for text nobody reads."""
+
+
+def stored_text(item: FeedItem) -> tuple[dict[str, str], dict[str, str]]:
+    """The summary and content as the document keeps them, and what was clipped, said per field."""
+    whole = {"summary": item.summary, "content": item.content}
+    kept = {name: head(text, STORED_TEXT_CHARS) for name, text in whole.items()}
+    return kept, clipped(kept, whole)
+
+
 def article_doc(
     item: FeedItem, analysis: Analysis, story_id: str, *, syndicated: bool, merged: tuple[str, ...] = ()
 ) -> ArticleDoc:
     """``watchfloor-articles`` document; ``_id`` = article_id = the item id (ADR 0002)."""
+    text, cut = stored_text(item)
+    explanation = {**analysis.explanation, "topics": list(analysis.topics)}
+    if cut:
+        explanation["stored"] = cut
     return ArticleDoc.model_validate(
         {
             "@timestamp": item.event_time,
@@ -61,8 +78,7 @@ def article_doc(
             "feed_id": item.feed_id,
             "url": item.url,
             "title": item.title,
-            "summary": item.summary,
-            "content": item.content,
+            **text,
             "language": item.language,
             "published": item.published,
             "updated": item.updated,
@@ -76,6 +92,6 @@ def article_doc(
             "modality": analysis.modality,
             "syndicated": syndicated,
             "merged_stories": list(merged),
-            "explanation": {**analysis.explanation, "topics": list(analysis.topics)},
+            "explanation": explanation,
         }
     )

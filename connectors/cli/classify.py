@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import typer
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connectors.cli.errors import fail
 
@@ -17,6 +18,21 @@ RulesOpt = typer.Option(
     "(default: WATCHFLOOR_PIPELINE_RULES_ROOT, else the bundled rule packs).",
     show_default=False,
 )
+
+
+class ClassifyLine(BaseModel):
+    """One input line, strictly: a missing or null text, or a number where a string belongs, is an
+    error, not the string "None" or "5". Parsed by pydantic's JSON parser, whose nesting limit turns a
+    line of 100,000 brackets into a validation error instead of a RecursionError that ends the run."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", title="input line")
+
+    id: str | int | None = None
+    title: str = ""
+    text: str
+    language: str = "en"
+
+
 rules_app = typer.Typer(help="Topic rule packs (deploy/rules/*.yaml).", no_args_is_help=True)
 
 
@@ -34,7 +50,9 @@ def rules_root(rules_dir: Path | None) -> Path:
 
 
 def classify(rules_dir: Path | None = RulesOpt) -> None:
-    """Read JSON lines {"id", "title", "text", "language"} on stdin; write one JSON line per input."""
+    """Read JSON lines {"id", "title", "text", "language"} on stdin; write one JSON line per input.
+    A line that is not such an object is skipped with a reason on stderr (then exit 1)."""
+    from connectors.reasons import describe
     from pipeline.classify import Classifier
 
     classifier = Classifier.from_dir(rules_root(rules_dir))
@@ -43,16 +61,14 @@ def classify(rules_dir: Path | None = RulesOpt) -> None:
         if not line.strip():
             continue
         try:
-            doc = json.loads(line)
-            result = classifier.classify(
-                str(doc.get("title", "")), str(doc["text"]), str(doc.get("language", "en"))
-            )
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            doc = ClassifyLine.model_validate_json(line)
+        except ValidationError as exc:
             bad += 1
-            typer.echo(f"line {number}: skipped: {type(exc).__name__}: {exc}", err=True)
+            typer.echo(f"line {number}: skipped: {describe(exc)}", err=True)
             continue
+        result = classifier.classify(doc.title, doc.text, doc.language)
         out = {
-            "id": doc.get("id"),
+            "id": doc.id,
             "topics": [
                 {"topic": t["topic"], "score": t["score"], "explanation": t}
                 for t in result.to_dict()["topics"]

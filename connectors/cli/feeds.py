@@ -6,11 +6,13 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from pydantic import ValidationError
 
 from connectors.cli.errors import Failure, fail
+from connectors.cli.output import JsonOpt, print_json
 from connectors.feeds.opml import OpmlError, export_opml, import_opml
 from connectors.feeds.registry import (
     FeedExists,
@@ -66,12 +68,15 @@ def _fail_on_invalid(errors: list[RegistryError]) -> None:
 
 
 @app.command("list")
-def list_feeds(registry: Path | None = RegistryOpt) -> None:
+def list_feeds(registry: Path | None = RegistryOpt, as_json: bool = JsonOpt) -> None:
     """List registered feeds, and every entry that failed validation (then exit 1)."""
     feeds, errors = _load(registry)
-    for f in feeds:
-        flag = "" if f.enabled else f"  [disabled: {f.disabled_reason}]"
-        typer.echo(f"{f.id:<24} {f.tier.value:<12} {f.language} {f.country or '--'}  {f.url}{flag}")
+    if as_json:
+        print_json(f.model_dump(mode="json") for f in feeds)
+    else:
+        for f in feeds:
+            flag = "" if f.enabled else f"  [disabled: {f.disabled_reason}]"
+            typer.echo(f"{f.id:<24} {f.tier.value:<12} {f.language} {f.country or '--'}  {f.url}{flag}")
     typer.echo(f"{len(feeds)} feeds", err=True)
     _fail_on_invalid(errors)
 
@@ -114,7 +119,7 @@ def remove(feed_id: str, registry: Path | None = RegistryOpt) -> None:
 
 
 @app.command()
-def check(url: str) -> None:
+def check(url: str, as_json: bool = JsonOpt) -> None:
     """Fetch, parse and normalise one feed URL now, without publishing anything."""
     from connectors.feeds.http import Fetcher, FetchError, FetchPolicy
     from connectors.feeds.normalize import normalize_feed
@@ -133,15 +138,33 @@ def check(url: str) -> None:
         fail(exc)
     items, failures = normalize_feed(parsed, feed, datetime.now(UTC))
     took = time.monotonic() - started
+    if as_json:
+        summary = {
+            "status": result.status,
+            "url": result.final_url,
+            "seconds": round(took, 2),
+            "bytes": len(result.body),
+            "title": parsed.title,
+            "version": parsed.version or None,
+            "bozo": parsed.bozo_reason,
+            "entries": len(parsed.entries),
+            "rejected": [str(f) for f in failures],
+        }
+        print_json([summary, *(item.model_dump(mode="json") for item in items)])
+    else:
+        _print_check(result, parsed, items, len(failures), took)
+    if not parsed.is_feed:
+        raise Failure(f"{result.final_url} is not an RSS or Atom feed")
+
+
+def _print_check(result: Any, parsed: Any, items: list[Any], rejected: int, took: float) -> None:
     typer.echo(f"HTTP {result.status} {result.final_url} in {took:.2f}s, {len(result.body)} bytes")
     typer.echo(
         f"feed: {parsed.title!r} ({parsed.version or 'not a feed'}), bozo: {parsed.bozo_reason or 'no'}"
     )
-    typer.echo(f"entries: {len(parsed.entries)}, items: {len(items)}, rejected: {len(failures)}")
+    typer.echo(f"entries: {len(parsed.entries)}, items: {len(items)}, rejected: {rejected}")
     for item in items[:5]:
         typer.echo(f"  {item.published or '?'}  {item.title[:90]}")
-    if not parsed.is_feed:
-        raise Failure(f"{result.final_url} is not an RSS or Atom feed")
 
 
 @app.command("import-opml")
@@ -188,7 +211,10 @@ def export_opml_cmd(registry: Path | None = RegistryOpt, out: Path | None = type
 
 
 @app.command()
-def health(registry: Path | None = RegistryOpt, as_json: bool = typer.Option(False, "--json")) -> None:
+def health(
+    registry: Path | None = RegistryOpt,
+    as_json: bool = typer.Option(False, "--json", help="The feeds as one JSON array, for scripts."),
+) -> None:
     """Each feed's last success, error streak, next poll, items/day and silence, from the state topic."""
     from connectors.feeds.statestore import KafkaStateStore
 

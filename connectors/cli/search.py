@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import typer
 
 from connectors.cli.errors import Failure
 from connectors.cli.notify import alerts_app, parse_duration
+from connectors.cli.output import JsonOpt, print_json
 from schemas.settings import StackSettings
 
 SINCE_HELP = "Only the last 30m, 24h, 7d, …"
@@ -20,18 +20,13 @@ def _es() -> Any:
     return Elasticsearch(StackSettings().es_url, request_timeout=30)
 
 
-def _print_json(rows: list[dict[str, Any]] | dict[str, Any]) -> None:
-    for row in rows if isinstance(rows, list) else [rows]:
-        typer.echo(json.dumps(row, ensure_ascii=False, default=str))
-
-
 def search(
     text: str = typer.Argument("", help='Words to find in headlines and text, e.g. "kim putin".'),
     topic: str | None = typer.Option(None, help="Only articles with this topic, e.g. arms_transfer."),
     actor: str | None = typer.Option(None, help="Only articles naming this actor id, e.g. PRK."),
     since: str | None = typer.Option(None, help=SINCE_HELP),
     size: int = typer.Option(20, help="How many results."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON document per line."),
+    as_json: bool = JsonOpt,
 ) -> None:
     """Search every deduplicated article."""
     from rich.console import Console
@@ -44,7 +39,7 @@ def search(
         es, text, topic=topic, actor=actor, since=parse_duration(since) if since else None, size=size
     )
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table(title=f"{len(rows)} articles", show_lines=False)
     for column in ("time (UTC)", "source", "headline", "topics", "story"):
@@ -66,7 +61,7 @@ def list_(
     min_severity: str | None = typer.Option(None, help="low, medium, high or critical."),
     since: str | None = typer.Option(None, help=SINCE_HELP),
     size: int = typer.Option(50, help="How many alerts."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON document per line."),
+    as_json: bool = JsonOpt,
 ) -> None:
     """Alerts, newest first."""
     from rich.console import Console
@@ -82,7 +77,7 @@ def list_(
         size=size,
     )
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table(title=f"{len(rows)} alerts")
     for column in ("time (UTC)", "severity", "topic", "rev", "headline", "sources", "alert id"):
@@ -117,7 +112,7 @@ def show(
     if detail is None:
         raise Failure(f"no alert {alert_id}")
     if as_json:
-        _print_json(detail)
+        print_json(detail)
         return
     console = Console()
     alert, w = detail["alert"], detail["alert"]["watchfloor"]

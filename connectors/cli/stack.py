@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TYPE_CHECKING
 
 import typer
 
 from connectors.cli.errors import fail
+from connectors.cli.output import JsonOpt, print_json
 from connectors.stack.process import StackError
 from schemas.settings import StackSettings
 
@@ -63,10 +65,13 @@ def down() -> None:
 
 
 @app.command()
-def status() -> None:
+def status(as_json: bool = JsonOpt) -> None:
     """Show each service's process and health; exit 1 unless all are healthy."""
     statuses = _stack().status()
-    _print(statuses)
+    if as_json:
+        print_json(dataclasses.asdict(s) for s in statuses)
+    else:
+        _print(statuses)
     if not all(s.healthy for s in statuses):
         raise typer.Exit(1)
 

@@ -33,6 +33,13 @@ class Outcome:
     attempts: int
     detail: str
     """For logs and dead letters: status codes and error classes, never the URL or a secret."""
+    status: int | None = None
+    """The last HTTP status, if the destination answered."""
+
+    @property
+    def too_large(self) -> bool:
+        """Refused for its size (413): a smaller message may pass where this one cannot."""
+        return self.status == 413
 
 
 class TokenBucket:
@@ -163,11 +170,11 @@ class Sender:
             else:
                 if resp.is_success:
                     self.breaker.success()
-                    return Outcome(True, attempts, f"HTTP {resp.status_code}")
+                    return Outcome(True, attempts, f"HTTP {resp.status_code}", resp.status_code)
                 detail = f"HTTP {resp.status_code}"
                 if is_permanent(resp.status_code):
                     self.breaker.success()  # the endpoint answers; the message is what it refuses
-                    return Outcome(False, attempts, f"{detail} (permanent)")
+                    return Outcome(False, attempts, f"{detail} (permanent)", resp.status_code)
                 delay = retry_after_s(resp.headers.get("retry-after"))
             self.breaker.failure()
             if attempts >= self.dest.max_attempts:

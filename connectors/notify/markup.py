@@ -19,9 +19,14 @@ from schemas.notify import Destination
 ALERTS_DATA_VIEW = "watchfloor-alerts"
 DIGEST_SHOWN = 40
 """Entries listed in a Slack or Teams digest (Slack allows 50 blocks a message); the rest are counted."""
+TEAMS_MAX_BYTES = 26_000
+"""A Teams workflow webhook refuses a message over about 28 KB (HTTP 413): a digest that renders larger
+goes as several messages, and a single message's texts are clipped (`TEAMS_TEXT_CHARS`) to fit."""
+TEAMS_TEXT_CHARS = 400
 PAGERDUTY_SEVERITY = {"critical": "critical", "high": "error", "medium": "warning", "low": "info"}
 
 _FRAGMENT_SAFE = "!'(),:"
+_TEAMS_MARKDOWN = re.compile(r"([\\\[\]<>])")
 _RISON_ID = re.compile(r"[^-0-9 '!:(),*@$][^ '!:(),*@$]*")
 
 Rison: TypeAlias = "str | Mapping[str, Rison]"
@@ -103,6 +108,23 @@ def esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def md_escape(text: str) -> str:
+    """The markdown that makes links and mentions in Teams backslash-escaped: an outlet's
+    `[text](http://…)`, `<http://…>` or `<at>` shows as text, not as a link (a phishing route) or a
+    mention. Emphasis is left alone: a headline in italics misleads no one."""
+    return _TEAMS_MARKDOWN.sub(r"\\\1", text)
+
+
+def teams_text(text: str) -> str:
+    """Text from feeds or alerts as a Teams card shows it: clipped, then escaped."""
+    return md_escape(clip(text, TEAMS_TEXT_CHARS))
+
+
+def fits(dest: Destination, message: Rendered) -> bool:
+    """Whether the destination accepts a message this large (only Teams has a limit our digests reach)."""
+    return dest.kind != "teams" or len(message.body) <= TEAMS_MAX_BYTES
+
+
 def mrkdwn(text: str) -> dict[str, str]:
     return {"type": "mrkdwn", "text": text}
 
@@ -148,11 +170,12 @@ def slack_digest(title: str, lines: list[str], total: int) -> dict[str, Any]:
 
 
 def teams_message(title: str, facts: Mapping[str, str], note: str, link: str) -> dict[str, Any]:
-    """One alert or story as a Teams card: a bold title, its facts, a subtle note, the Kibana link."""
+    """One alert or story as a Teams card: a bold title, its facts, a subtle note, the Kibana link; all
+    of them raw text, clipped and escaped here."""
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": title, "weight": "bolder", "size": "medium", "wrap": True},
-        {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts.items()]},
-        {"type": "TextBlock", "text": note, "isSubtle": True, "size": "small", "wrap": True},
+        {"type": "TextBlock", "text": teams_text(title), "weight": "bolder", "size": "medium", "wrap": True},
+        {"type": "FactSet", "facts": [{"title": k, "value": teams_text(v)} for k, v in facts.items()]},
+        {"type": "TextBlock", "text": teams_text(note), "isSubtle": True, "size": "small", "wrap": True},
     ]
     return card(body, [{"type": "Action.OpenUrl", "title": "Open in Kibana", "url": link}])
 
@@ -160,12 +183,13 @@ def teams_message(title: str, facts: Mapping[str, str], note: str, link: str) ->
 def teams_digest(title: str, entries: list[tuple[str, list[tuple[str, bool]]]], total: int) -> dict[str, Any]:
     """A digest as a Teams card: each entry (link, its text lines with whether each is subtle) a
     container that opens the link when clicked, so no markdown link syntax is there for a headline's
-    brackets to break; and how many of `total` were left out."""
+    brackets to break; and how many of `total` were left out. The lines are raw text, clipped and escaped
+    here."""
     body: list[dict[str, Any]] = [{"type": "TextBlock", "text": title, "weight": "bolder", "wrap": True}]
     for link, lines in entries:
         items: list[dict[str, Any]] = []
         for text, subtle in lines:
-            block: dict[str, Any] = {"type": "TextBlock", "text": text}
+            block: dict[str, Any] = {"type": "TextBlock", "text": teams_text(text)}
             if subtle:
                 block["isSubtle"] = True
             items.append({**block, "wrap": True})

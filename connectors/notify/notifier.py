@@ -26,6 +26,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import SecretStr, ValidationError
 
@@ -44,6 +45,8 @@ LEDGER_PREFIX = "notify:delivery:"
 STORY_PREFIX = "notify:story:"
 SNOOZE_PREFIX = "notify:snooze:"
 SNOOZE_REFRESH_S = 5.0
+UNASSIGNED_LOG_S = 30.0
+"""How often a notifier that owns no partition yet says so (it keeps polling, 200 ms at a time)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ class NotifyMetrics:
         )
         self.story_messages = Counter(
             "watchfloor_notify_story_messages_total",
-            "Story messages and story digests sent, by destination and outcome (delivered, dead).",
+            "Story messages, story digests and PagerDuty resolves sent, by destination and outcome "
+            "(delivered, dead).",
             ["destination", "kind", "outcome"],
             registry=r,
         )
@@ -107,6 +111,11 @@ class Snoozes:
         if until.tzinfo is None:
             raise ValueError("until must be timezone-aware")
         self._table.put(self.key(kind, value), {"until": until.isoformat(), "by": by})
+
+    def story_until(self, story_id: str) -> datetime | None:
+        """Until when the story is snoozed, if it ever was."""
+        row = self._table.get(self.key("story", story_id))
+        return datetime.fromisoformat(row["until"]) if row else None
 
     def snoozed(self, alert: AlertDoc, now: datetime) -> str | None:
         """What silences the alert ("story:…" / "actor:…"), or None."""
@@ -194,6 +203,7 @@ class Notifier:
         self._alerts_topic = alerts_topic
         self._dead_letter_topic = dead_letter_topic
         self._group_id = group_id
+        self.unassigned_log_s = UNASSIGNED_LOG_S
         self.ledger = CompactedTable(bootstrap, state_topic, LEDGER_PREFIX)
         self.snoozes = Snoozes(CompactedTable(bootstrap, state_topic, SNOOZE_PREFIX))
         self._dead = make_producer(bootstrap)
@@ -260,9 +270,11 @@ class Notifier:
             log.warning("offset commit failed; retrying next round", exc_info=True)
 
     def run(self, *, idle_exit_s: float | None = None) -> None:
-        """Consume until `stop()`; with `idle_exit_s`, also return once nothing arrived for that long
-        and every delivery settled (tests, one-shot runs). Raises RuntimeError once stopped if a
-        destination's worker failed: better a restart than waiting for alerts nothing will settle."""
+        """Consume until `stop()`; with `idle_exit_s`, also return once nothing arrived for that long,
+        every partition is read to its end, every delivery settled and no digest waits (tests,
+        one-shot runs); until it owns a partition it says so now and then. Raises RuntimeError once
+        stopped if a destination's worker failed: better a restart than waiting for alerts nothing will
+        settle."""
         for worker in self._workers.values():
             worker.start()
         consumer = KafkaConsumer(
@@ -278,6 +290,7 @@ class Notifier:
         consumer.subscribe([self._alerts_topic], listener=_Rebalance(self, consumer))
         idle_since = time.monotonic()
         snoozes_read = time.monotonic()
+        unassigned = _Unassigned(self._group_id, self.unassigned_log_s)
         try:
             while not self.stop_event.is_set():
                 if time.monotonic() - snoozes_read >= SNOOZE_REFRESH_S:
@@ -287,11 +300,19 @@ class Notifier:
                 for tp, records in batch.items():
                     for rec in records:
                         self._route(tp, rec.offset, rec.value)
-                if batch or not consumer.assignment():  # idle only counts once we own partitions
+                assigned = bool(consumer.assignment())
+                unassigned.check(assigned)
+                if batch or not assigned:  # idle only counts once we own partitions
                     idle_since = time.monotonic()
                 self.commit(consumer)
-                settled = not self.progress.unsettled() and not self.progress.commit_positions()
-                if idle_exit_s is not None and settled and time.monotonic() - idle_since >= idle_exit_s:
+                if (
+                    idle_exit_s is not None
+                    and time.monotonic() - idle_since >= idle_exit_s
+                    and not self.progress.unsettled()
+                    and not self.progress.commit_positions()
+                    and not any(w.digest_waiting() for w in self._workers.values())
+                    and _caught_up(consumer)
+                ):
                     break
         finally:
             self.stop_event.set()
@@ -309,6 +330,43 @@ class Notifier:
 
     def stop(self) -> None:
         self.stop_event.set()
+
+
+def _caught_up(consumer: KafkaConsumer) -> bool:
+    """Whether the consumer has read all its partitions held when asked: an idle exit waits for this,
+    not for a quiet spell alone, which a slow first fetch on a loaded machine would pass for idle."""
+    assigned = list(consumer.assignment())
+    if not assigned:
+        return False
+    try:
+        ends = consumer.end_offsets(assigned, timeout_ms=5_000)
+        return all((consumer.position(tp, timeout_ms=5_000) or 0) >= end for tp, end in ends.items())
+    except KafkaError:
+        return False  # a rebalance or a slow broker: ask again next round
+
+
+class _Unassigned:
+    """Says, every `every_s` while it lasts, that the consumer owns no partition yet: a notifier that
+    waits for a rebalance (another member still holds its partitions, or the coordinator is moving)
+    should not look like one that is idle."""
+
+    def __init__(self, group_id: str, every_s: float) -> None:
+        self._group_id = group_id
+        self._every_s = every_s
+        self._since = time.monotonic()
+        self._said = self._since
+
+    def check(self, assigned: bool) -> None:
+        now = time.monotonic()
+        if assigned:
+            self._since = self._said = now
+        elif now - self._said >= self._every_s:
+            self._said = now
+            log.warning(
+                "no partition assigned yet after %.0f s; still waiting for the group's rebalance",
+                now - self._since,
+                extra={"group.id": self._group_id},
+            )
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

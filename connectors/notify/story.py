@@ -84,6 +84,9 @@ class StoryState(BaseModel):
     topics: dict[str, TopicLine]
     told: Told | None = None
     digest: bool = Field(default=False, description="A material change waits for the digest.")
+    resolved: bool = Field(
+        default=False, description="PagerDuty: its incident was resolved (the story was snoozed for good)."
+    )
     updated: AwareDatetime = Field(description="When an alert last changed it; the clock of expiry.")
 
     @property
@@ -141,6 +144,10 @@ class StoryState(BaseModel):
 
     def expired(self, now: datetime, ttl: timedelta) -> bool:
         return now - self.updated > ttl
+
+    def paged(self) -> bool:
+        """Whether an incident is open for it at a PagerDuty destination: a message went, none resolved it."""
+        return self.told is not None and not self.resolved
 
 
 def fold(state: StoryState | None, alert: AlertDoc, now: datetime) -> StoryState:

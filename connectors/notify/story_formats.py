@@ -207,3 +207,11 @@ def _pagerduty(dest: Destination, story: StoryState, link: str) -> dict[str, Any
         },
         "links": [{"href": link, "text": "Open in Kibana"}],
     }
+
+
+def render_resolve(dest: Destination, story: StoryState, *, secret: str | None, now: datetime) -> Rendered:
+    """PagerDuty's resolve event for the story's incident: the same `dedup_key` its triggers carried."""
+    if dest.kind != "pagerduty":
+        raise ValueError(f"destination {dest.id}: only PagerDuty incidents are resolved")
+    payload = {"event_action": "resolve", "dedup_key": story.story_id}
+    return seal(dest, payload, secret=secret, msg_id=story.story_id, now=now)

@@ -24,16 +24,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kafka import TopicPartition
 
 from connectors.notify.coalesce import Holds
 from connectors.notify.delivery import Outcome
 from connectors.notify.formats import render
-from connectors.notify.markup import Rendered
+from connectors.notify.markup import Rendered, fits
 from connectors.notify.story import StoryState, decide, fold
-from connectors.notify.story_formats import render_stories
+from connectors.notify.story_formats import render_resolve, render_stories
 from schemas.alert import AlertDoc
 from schemas.notify import Destination, severity_at_least
 
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from connectors.notify.notifier import Credentials, Notifier
 
 log = logging.getLogger("watchfloor.notify")
+T = TypeVar("T")
 
 QUEUE_SIZE = 1000
 POLL_S = 0.2
@@ -59,6 +60,11 @@ class Task:
 def digest_id(ids: Iterable[str]) -> str:
     """A digest's idempotency key, from what it lists."""
     return "digest-" + hashlib.sha256("\x00".join(sorted(ids)).encode()).hexdigest()[:24]
+
+
+def _halves(items: Sequence[T], part_id: Callable[[Sequence[T]], str]) -> list[tuple[Sequence[T], str]]:
+    middle = len(items) // 2
+    return [(half, part_id(half)) for half in (items[:middle], items[middle:])]
 
 
 class Worker(threading.Thread, ABC):
@@ -87,6 +93,10 @@ class Worker(threading.Thread, ABC):
 
     @abstractmethod
     def _send_digest(self) -> None: ...
+
+    @abstractmethod
+    def digest_waiting(self) -> bool:
+        """Whether anything waits for this destination's next digest."""
 
     def run(self) -> None:
         try:
@@ -120,18 +130,40 @@ class Worker(threading.Thread, ABC):
             )
         return silenced is not None
 
-    def _send(self, rendered: Callable[[datetime], Rendered]) -> Outcome | None:
-        """Render and deliver; a message that cannot be rendered is a permanent failure (dead letter).
-        None: stopping, neither delivered nor dead; a restart tries again."""
-        try:
-            message = rendered(datetime.now(UTC))
-        except ValueError as exc:
-            outcome: Outcome | None = Outcome(False, 0, f"cannot render: {exc}")
-        else:
+    def _send(
+        self,
+        items: Sequence[T],
+        msg_id: str,
+        part_id: Callable[[Sequence[T]], str],
+        rendered: Callable[[Sequence[T], str, datetime], Rendered],
+    ) -> tuple[list[tuple[Sequence[T], str, Outcome]], bool]:
+        """Render and deliver `items` as one message or, when that is too large for the destination (over
+        its size limit, or refused with 413), as halves with ids of their own (`part_id`), halved again
+        as long as needed: one oversized digest must not dead-letter every entry in it. A message that
+        cannot be rendered is a permanent failure (dead letter). Returns each part, its id and outcome,
+        and whether it stopped first: the parts not sent are neither delivered nor dead, a restart tries
+        again."""
+        sent: list[tuple[Sequence[T], str, Outcome]] = []
+        pending: list[tuple[Sequence[T], str]] = [(items, msg_id)]
+        while pending:
+            part, pid = pending.pop(0)
+            try:
+                message = rendered(part, pid, datetime.now(UTC))
+            except ValueError as exc:
+                sent.append((part, pid, Outcome(False, 0, f"cannot render: {exc}")))
+                continue
+            if len(part) > 1 and not fits(self.dest, message):
+                pending[:0] = _halves(part, part_id)
+                continue
             outcome = self._sender.deliver(message)
-        if outcome is not None:
+            if outcome is None:
+                return sent, True
             self._n.metrics.attempts.labels(self.dest.id).inc(outcome.attempts)
-        return outcome
+            if outcome.too_large and len(part) > 1:
+                pending[:0] = _halves(part, part_id)
+                continue
+            sent.append((part, pid, outcome))
+        return sent, False
 
     def _settled(self, tasks: Iterable[Task]) -> None:
         for task in tasks:
@@ -164,32 +196,42 @@ class AlertWorker(Worker):
             task = self.queue.get(timeout=POLL_S)
         except queue.Empty:
             return
-        if self._send_alerts([task.alert], task.alert.watchfloor.alert_id) is not None:
+        if self._send_alerts([task.alert], task.alert.watchfloor.alert_id):
             self._settled([task])  # else stopping: the offset stays uncommitted
 
-    def _send_digest(self) -> None:
+    def _queued(self) -> list[dict[str, Any]]:
         prefix = f"{self.dest.id}:"
-        rows = [v for k, v in self._n.ledger.items() if k.startswith(prefix) and v.get("status") == "queued"]
+        return [v for k, v in self._n.ledger.items() if k.startswith(prefix) and v.get("status") == "queued"]
+
+    def digest_waiting(self) -> bool:
+        return bool(self._queued())
+
+    def _send_digest(self) -> None:
+        rows = self._queued()
         queued = [AlertDoc.model_validate(r["alert"]) for r in sorted(rows, key=lambda r: r["at"])]
         if queued:
             self._send_alerts(queued, digest_id(a.watchfloor.alert_id for a in queued))
 
-    def _send_alerts(self, alerts: list[AlertDoc], msg_id: str) -> Outcome | None:
-        outcome = self._send(
-            lambda now: render(
+    def _send_alerts(self, alerts: list[AlertDoc], msg_id: str) -> bool:
+        """Deliver and record; False when stopped first."""
+        sent, stopped = self._send(
+            alerts,
+            msg_id,
+            lambda part: digest_id(a.watchfloor.alert_id for a in part),
+            lambda part, pid, now: render(
                 self.dest,
-                alerts,
+                part,
                 kibana_url=self._n.config.kibana_url,
                 secret=self._secret,
-                msg_id=msg_id,
+                msg_id=pid,
                 now=now,
-            )
+            ),
         )
-        if outcome is not None:
-            self._record(alerts, outcome)
-        return outcome
+        for part, _, outcome in sent:
+            self._record(part, outcome)
+        return not stopped
 
-    def _record(self, alerts: list[AlertDoc], outcome: Outcome) -> None:
+    def _record(self, alerts: Sequence[AlertDoc], outcome: Outcome) -> None:
         """The outcome in the ledger, durably: delivered, or dead-lettered with the reason."""
         n = self._n
         status = "delivered" if outcome.delivered else "dead"
@@ -284,6 +326,9 @@ class StoryWorker(Worker):
         prefix = f"{self.dest.id}:"
         return [StoryState.model_validate(v) for k, v in self._n.stories.items() if k.startswith(prefix)]
 
+    def digest_waiting(self) -> bool:
+        return any(s.digest for s in self._states())
+
     def _send_digest(self) -> None:
         queued = sorted((s for s in self._states() if s.digest), key=lambda s: s.updated)
         if not queued:
@@ -293,52 +338,89 @@ class StoryWorker(Worker):
             self._n.stories.put(self._key(state.story_id), state.model_dump(mode="json"))
 
     def _send_stories(self, states: list[StoryState], msg_id: str) -> tuple[str, list[StoryState]] | None:
-        """Deliver a story message (one state) or a digest: "delivered" or "dead", and the states as they
-        are afterwards (the message is their new baseline, or dead-lettered and no longer waiting for a
-        digest); None when stopped first."""
-        outcome = self._send(
-            lambda now: render_stories(
+        """Deliver a story message (one state) or a digest, in parts if it must be: the last part's
+        "delivered" or "dead", and the states sent as they are afterwards (the message is their new
+        baseline, or dead-lettered and no longer waiting for a digest); None when stopped first."""
+        sent, stopped = self._send(
+            states,
+            msg_id,
+            lambda part: digest_id(s.message_id for s in part),
+            lambda part, pid, now: render_stories(
                 self.dest,
-                states,
+                part,
                 kibana_url=self._n.config.kibana_url,
                 secret=self._secret,
-                msg_id=msg_id,
+                msg_id=pid,
                 now=now,
-            )
+            ),
         )
-        if outcome is None:
+        if stopped and not sent:
             return None
-        status = "delivered" if outcome.delivered else "dead"
-        kind = "story" if len(states) == 1 else "digest"
-        self._n.metrics.story_messages.labels(self.dest.id, kind, status).inc()
-        after = []
-        for state in states:
-            if outcome.delivered:
-                after.append(state.delivered())
-            else:
-                self._n.dead_letter(
-                    "NotifyDeliver",
-                    f"{self.dest.id}: {outcome.detail}",
-                    f"{self.dest.id}/{state.story_id}",
-                    state.model_dump_json(),
+        status, after = "dead", []
+        for part, pid, outcome in sent:
+            status = "delivered" if outcome.delivered else "dead"
+            kind = "story" if len(states) == 1 else "digest"
+            self._n.metrics.story_messages.labels(self.dest.id, kind, status).inc()
+            for state in part:
+                if outcome.delivered:
+                    after.append(state.delivered())
+                else:
+                    self._n.dead_letter(
+                        "NotifyDeliver",
+                        f"{self.dest.id}: {outcome.detail}",
+                        f"{self.dest.id}/{state.story_id}",
+                        state.model_dump_json(),
+                    )
+                    after.append(state.model_copy(update={"digest": False}))
+                log.info(
+                    "story message %s",
+                    status,
+                    extra={
+                        "destination": self.dest.id,
+                        "story.id": state.story_id,
+                        "message.id": pid,
+                        "attempts": outcome.attempts,
+                        "detail": outcome.detail,
+                    },
                 )
-                after.append(state.model_copy(update={"digest": False}))
-            log.info(
-                "story message %s",
-                status,
-                extra={
-                    "destination": self.dest.id,
-                    "story.id": state.story_id,
-                    "message.id": msg_id,
-                    "attempts": outcome.attempts,
-                    "detail": outcome.detail,
-                },
-            )
         return status, after
 
     def _forget_expired(self) -> None:
-        """Tombstones for the stories that have been quiet for `story_ttl_hours`."""
+        """Tombstones for the stories that have been quiet for `story_ttl_hours`. At PagerDuty, the
+        incident of such a story is resolved first, and that of a story snoozed past its expiry (for
+        good: it will be forgotten before the snooze ends) is resolved at once."""
         now = datetime.now(UTC)
         for state in self._states():
-            if state.expired(now, self._ttl):
+            expired = state.expired(now, self._ttl)
+            until = self._n.snoozes.story_until(state.story_id)
+            for_good = until is not None and until >= state.updated + self._ttl
+            if self.dest.kind == "pagerduty" and state.paged() and (expired or for_good):
+                if not self._resolve(state):
+                    return  # stopping: the next sweep resolves it
+                if not expired:
+                    resolved = state.model_copy(update={"resolved": True})
+                    self._n.stories.put(self._key(state.story_id), resolved.model_dump(mode="json"))
+            if expired:
                 self._n.stories.put(self._key(state.story_id), None)
+
+    def _resolve(self, state: StoryState) -> bool:
+        """Resolve the story's PagerDuty incident; a refusal is dead-lettered. False when stopped first."""
+        message = render_resolve(self.dest, state, secret=self._secret, now=datetime.now(UTC))
+        outcome = self._sender.deliver(message)
+        if outcome is None:
+            return False
+        status = "delivered" if outcome.delivered else "dead"
+        self._n.metrics.story_messages.labels(self.dest.id, "resolve", status).inc()
+        if not outcome.delivered:
+            self._n.dead_letter(
+                "NotifyDeliver",
+                f"{self.dest.id}: resolve: {outcome.detail}",
+                f"{self.dest.id}/{state.story_id}",
+                state.model_dump_json(),
+            )
+        log.info(
+            "incident resolve %s",
+            status,
+            extra={"destination": self.dest.id, "story.id": state.story_id, "detail": outcome.detail},
+        )
+        return True

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from pipeline.classify.actors import Actor, ActorMatcher
+from pipeline.classify.limits import TEXT_CHARS, TITLE_CHARS, clipped, head
 from pipeline.classify.match import Hit, PhraseIndex
 from pipeline.classify.modality import ModalityDetector
 from pipeline.classify.rules import RuleSet, TopicMatch, load_rules
@@ -111,8 +112,9 @@ class Classifier:
         return cls(rules, ActorMatcher(load_gazetteer(root / "gazetteer")), ModalityDetector())
 
     def _scan(self, title: str, text: str, language: str) -> tuple[tuple[Tokens, ...], list[list[Hit]]]:
-        """Tokenise both fields once and find every pattern of every component in one pass."""
-        fields = (tokenize(title, "title"), tokenize(text, "text"))
+        """Tokenise both fields once, as far as limits.py lets an article cost, and find every pattern of
+        every component in one pass."""
+        fields = (tokenize(head(title, TITLE_CHARS), "title"), tokenize(head(text, TEXT_CHARS), "text"))
         return fields, self._indexes.get(language, self._no_rules).find(fields)
 
     def explain(self, title: str, text: str, language: str = "en") -> list[TopicMatch]:
@@ -129,11 +131,13 @@ class Classifier:
             cues = self.modality.cues(hits[_CUES], fields)
             topics = [t.with_modality(*self.modality.assess(t.triggers, cues)) for t in topics]
         primary = min(topics, key=lambda t: (0 not in map(_field_of, t.triggers), -t.score), default=None)
-        explanation = {
+        explanation: dict[str, Any] = {
             "language": language,
             "primary_topic": primary.topic if primary else None,
             "modality_from": "primary topic: title-triggered first, then highest score",
         }
+        if unread := clipped({t.field: t.text for t in fields}, {"title": title, "text": text}):
+            explanation["read"] = unread
         return Classification(
             tuple(topics),
             tuple(self.actors.actors(actor_hits, fields)),

@@ -39,3 +39,4 @@ class Contribution(NamedTuple):
     label: str
     weight: float
     spans: tuple[Span, ...]
+    spans_not_shown: int = 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.classify.limits import CUES_SHOWN, shown
 from pipeline.classify.match import Hit, Pattern
 from pipeline.classify.text import Tokens
 from schemas.rules import Modality
@@ -448,11 +449,14 @@ class ModalityDetector:
             weight = 3 if fields[field_index].field == "title" else (2 if sentence == 0 else 1)
             votes[rank] += weight * UNCUED if rank == _ACTUAL else weight
         winner = votes.index(max(votes))  # the first of equal votes has precedence
-        explanation = {
+        listed, more = shown(sorted(cited), CUES_SHOWN)
+        explanation: dict[str, Any] = {
             "votes": {_VALUES[rank]: v for rank, v in enumerate(votes) if v},
-            "cues": [self._evidence(cited[k], cues) for k in sorted(cited)],
+            "cues": [self._evidence(cited[k], cues) for k in listed],
             "rule": _RULE,
         }
+        if more:
+            explanation["cues_not_shown"] = more
         return _VALUES[winner], explanation
 
     def _evidence(self, cue: Hit, cues: DocumentCues) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from pipeline.classify.explain import Contribution, Span, span_of
+from pipeline.classify.limits import SPANS_SHOWN, shown
 from pipeline.classify.match import Hit, Pattern
 from pipeline.classify.names import name_end
 from pipeline.classify.text import Tokens
@@ -39,6 +40,7 @@ class Clause(NamedTuple):
     satisfied: bool
     detail: str = ""
     spans: tuple[Span, ...] = ()
+    spans_not_shown: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +238,7 @@ class RuleSet:
         if not (matched or explain_all):
             return None
         contributions = [
-            Contribution("term", ref.label, ref.weight, _spans(hits, fields)) for ref, hits in scored
+            Contribution("term", ref.label, ref.weight, *_spans(hits, fields)) for ref, hits in scored
         ]
         addends = [ref.addend for ref, _ in scored]
         clauses = _group_clauses(rule, plan, by_list, fields)
@@ -245,7 +247,7 @@ class RuleSet:
             groups, fields, masks=masks, voided=voided, covered=(covered_lists, covered)
         )
         for proximity, pair in zip(near, pairs, strict=True):
-            spans = _spans(pair, fields) if pair else ()
+            spans = _spans(pair, fields)[0] if pair else ()
             clauses.append(Clause("near", proximity.lists, pair is not None, proximity.detail, spans))
             if pair and proximity.clause.weight:
                 contributions.append(Contribution("near", proximity.detail, proximity.clause.weight, spans))
@@ -274,14 +276,16 @@ def _cancel_clauses(
     """The clauses that explain hits which score nothing: masked, in a masked sentence, or covered."""
     clauses = []
     if masks:
-        clauses.append(Clause("mask", groups.mask, True, "overlapping hits cancelled", _spans(masks, fields)))
+        clauses.append(
+            Clause("mask", groups.mask, True, "overlapping hits cancelled", *_spans(masks, fields))
+        )
     if voided:
         detail = "every hit in these sentences cancelled"
-        clauses.append(Clause("mask_sentence", groups.mask_sentence, True, detail, _spans(voided, fields)))
+        clauses.append(Clause("mask_sentence", groups.mask_sentence, True, detail, *_spans(voided, fields)))
     lists, hits = covered
     if hits:
         clauses.append(
-            Clause("overlap", lists, True, "inside a longer hit: scored once", _spans(hits, fields))
+            Clause("overlap", lists, True, "inside a longer hit: scored once", *_spans(hits, fields))
         )
     return clauses
 
@@ -365,8 +369,10 @@ def _near_ref(clause: Near) -> _NearRef:
     return _NearRef(clause, (*clause.a, *clause.b), detail, f"{clause.weight:g} [{detail}]")
 
 
-def _spans(hits: Iterable[Hit], fields: tuple[Tokens, ...]) -> tuple[Span, ...]:
-    return tuple(map(span_of, hits, repeat(fields)))
+def _spans(hits: Iterable[Hit], fields: tuple[Tokens, ...]) -> tuple[tuple[Span, ...], int]:
+    """The first `SPANS_SHOWN` hits as spans, and how many more there were (limits.py)."""
+    listed, more = shown(list(hits), SPANS_SHOWN)
+    return tuple(map(span_of, listed, repeat(fields))), more
 
 
 def _masked(hit: Hit, mask: Hit) -> bool:
@@ -389,7 +395,8 @@ def _group_clauses(
         clauses.append(Clause("any", groups.any, not plan.any.isdisjoint(by_list)))
     if groups.none:
         vetoes = _spans((h for name in groups.none for h in by_list.get(name, ())), fields)
-        clauses.append(Clause("none", groups.none, not vetoes, "vetoed" if vetoes else "", vetoes))
+        vetoed = bool(vetoes[0])
+        clauses.append(Clause("none", groups.none, not vetoed, "vetoed" if vetoed else "", *vetoes))
     return clauses
 
 

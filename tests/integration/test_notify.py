@@ -9,6 +9,7 @@ depend on order. Destinations have the default granularity (a message per story)
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -49,12 +50,12 @@ def receiver() -> Iterator[Receiver]:
 
 
 class Env:
-    def __init__(self, stack: LocalStack) -> None:
+    def __init__(self, stack: LocalStack, partitions: int = 3) -> None:
         self.bootstrap = stack.settings.kafka_bootstrap
         self.run = uuid.uuid4().hex[:8]
         self.topic = f"wf-notify-{self.run}"
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-        admin.create_topics([NewTopic(self.topic, 3, 1)])
+        admin.create_topics([NewTopic(self.topic, partitions, 1)])
         admin.close()
 
     def produce(self, alerts: list[AlertDoc], extra: tuple[bytes, ...] = ()) -> None:
@@ -171,6 +172,57 @@ def test_each_kind_is_delivered_once_signed_and_routed(stack: LocalStack, receiv
     env.produce(alerts[:1])  # and the same alert re-sent by the pipeline (a replay) is skipped
     env.notifier(cfg, secrets).run(idle_exit_s=2)
     assert len(receiver.received) == before
+
+
+def test_an_idle_exit_comes_only_once_every_partition_is_read(stack: LocalStack, receiver: Receiver) -> None:
+    """No quiet spell to wait for: however slow the first fetch, the run reads what the topic holds."""
+    env = Env(stack)
+    alerts = [alert(n) for n in range(1, 4)]
+    env.produce(alerts)
+    cfg, secrets = env.config(receiver, [{"id": "hook", "kind": "webhook", "coalesce_s": 0}])
+    env.notifier(cfg, secrets).run(idle_exit_s=0)
+    delivered = {s["story_id"] for s in _stories(receiver.at(f"/hook-{env.run}"))}
+    assert delivered == {a.watchfloor.story_id for a in alerts}
+
+
+def test_a_notifier_without_partitions_says_so_and_keeps_trying(
+    stack: LocalStack, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another member of its group holds the only partition: the notifier says it waits, and takes
+    over once that member leaves."""
+    from kafka import KafkaConsumer
+
+    env = Env(stack, partitions=1)
+    waiting = alert(1, story=f"st-waiting-{env.run}")
+    env.produce([waiting])
+    cfg, secrets = env.config(receiver, [{"id": "hook", "kind": "webhook"}])
+    group = f"wf-notify-{env.run}"
+    holder = KafkaConsumer(bootstrap_servers=env.bootstrap, group_id=group, enable_auto_commit=False)
+    holder.subscribe([env.topic])
+    deadline = time.monotonic() + 120
+    while not holder.assignment() and time.monotonic() < deadline:
+        holder.poll(timeout_ms=200)
+    assert holder.assignment(), "the holder never joined the group"
+    notifier = env.notifier(cfg, secrets)
+    notifier.unassigned_log_s = 0.5
+    caplog.set_level(logging.WARNING, logger="watchfloor.notify")
+    runner = threading.Thread(target=notifier.run, daemon=True)
+    runner.start()
+    try:
+        while "no partition assigned yet" not in caplog.text and time.monotonic() < deadline:
+            holder.poll(timeout_ms=200)  # keeps the holder in the group, and the partition with it
+        assert "no partition assigned yet" in caplog.text
+        assert receiver.at(f"/hook-{env.run}") == []
+        holder.close()
+        while not receiver.at(f"/hook-{env.run}") and time.monotonic() < deadline:
+            runner.join(timeout=0.2)
+        assert [s["story_id"] for s in _stories(receiver.at(f"/hook-{env.run}"))] == [
+            waiting.watchfloor.story_id
+        ]
+    finally:
+        notifier.stop()
+        runner.join(timeout=60)
+        holder.close()
 
 
 def test_a_story_is_one_message_and_later_only_its_material_changes(
@@ -319,6 +371,71 @@ def test_digest_collects_low_severity_and_critical_bypasses_it(
     entries = digests[0]["data"][listed]
     story_ids = {e.get("story_id") or e["alert"]["watchfloor"]["story_id"] for e in entries}
     assert story_ids == {a.watchfloor.story_id for a in lows}  # each low alert is a story of its own
+
+
+def _headlined(a: AlertDoc, headline: str) -> AlertDoc:
+    return a.model_copy(update={"watchfloor": a.watchfloor.model_copy(update={"headline": headline})})
+
+
+@pytest.mark.parametrize("granularity", ["story", "topic"])
+def test_a_teams_digest_too_large_for_teams_is_split_not_dead_lettered(
+    stack: LocalStack, granularity: str
+) -> None:
+    """40 low alerts with long non-Latin headlines and one hostile headline: Teams refuses a body over
+    ≈ 28 KB with 413. Here the receiver refuses 10 KB, below our own limit, so both ways of splitting
+    run: by our size check, then on the 413."""
+    env = Env(stack)
+    long_headline = "金正恩委员长可能前往俄罗斯与普京举行武器会谈" * 20
+    lows = [_headlined(alert(n, "low"), f"{n}: {long_headline}") for n in range(1, 41)]
+    hostile = _headlined(alert(41, "low"), "[click here](http://phish.example/login) " + "炸" * 75_000)
+    env.produce([*lows, hostile])
+    with Receiver(max_bytes=10_000) as teams:
+        cfg, secrets = env.config(
+            teams,
+            [{"id": "teams", "kind": "teams", "granularity": granularity, "digest": {"every_minutes": 0.05}}],
+        )
+        env.notifier(cfg, secrets).run(idle_exit_s=5)
+        received = teams.at(f"/teams-{env.run}")
+    accepted = [json.loads(r.body) for r in received if len(r.body) <= 10_000]
+    shown = json.dumps(accepted, ensure_ascii=False)
+    for n in range(1, 42):
+        assert f"{n}: " in shown or n == 41, f"alert {n} never reached Teams"
+    assert "phish.example" in shown and "[click here](" not in shown  # shown as text, not as a link
+    assert _dead(env) == []
+
+
+def _pagerduty_events(receiver: Receiver, env: Env) -> list[tuple[str, str]]:
+    return [
+        (e["event_action"], e["dedup_key"])
+        for e in map(json.loads, (r.body for r in receiver.at(f"/pd-{env.run}")))
+    ]
+
+
+@pytest.mark.parametrize("ending", ["expired", "snoozed_for_good"])
+def test_pagerduty_incident_is_resolved_when_its_story_ends(
+    stack: LocalStack, receiver: Receiver, ending: str
+) -> None:
+    """A story expires (`story_ttl_hours` after its last alert) or is snoozed past that: its incident is
+    resolved with the dedup_key that opened it, once."""
+    env = Env(stack)
+    # Stories of this test's own: a snooze is kept on the shared state topic, for every test to see.
+    paged, quiet = alert(1, "critical", f"st-paged-{env.run}"), alert(2, "critical", f"st-quiet-{env.run}")
+    env.produce([paged, quiet])
+    cfg, secrets = env.config(receiver, [{"id": "pd", "kind": "pagerduty"}])
+    ttl_s = 1.0 if ending == "expired" else 3600.0
+    cfg = cfg.model_copy(update={"story_ttl_hours": ttl_s / 3600})
+    env.notifier(cfg, secrets).run(idle_exit_s=2)  # at least 2 s: longer than the 1 s ttl
+    opened = sorted(_pagerduty_events(receiver, env))
+    assert opened == sorted(("trigger", a.watchfloor.story_id) for a in (paged, quiet))
+    if ending == "snoozed_for_good":
+        table = CompactedTable(env.bootstrap, STATE.name, SNOOZE_PREFIX)
+        Snoozes(table).add("story", paged.watchfloor.story_id, datetime.now(UTC) + timedelta(hours=2))
+        table.close()
+    for _ in range(2):  # a restarted notifier sweeps at start; the second finds nothing left to resolve
+        env.notifier(cfg, secrets).run(idle_exit_s=1)
+    resolved = sorted(e for e in _pagerduty_events(receiver, env) if e[0] == "resolve")
+    ended = (paged, quiet) if ending == "expired" else (paged,)
+    assert resolved == sorted(("resolve", a.watchfloor.story_id) for a in ended)
 
 
 def test_snoozed_story_and_actor_are_not_delivered(stack: LocalStack, receiver: Receiver) -> None:

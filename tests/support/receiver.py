@@ -27,10 +27,12 @@ class Received:
 
 
 class Receiver:
-    """Answers each path's POSTs with its scripted replies in order, then with `default` (200)."""
+    """Answers each path's POSTs with its scripted replies in order, then with `default` (200); a body
+    over `max_bytes`, as Teams does, with 413."""
 
-    def __init__(self, default: Reply | None = None) -> None:
+    def __init__(self, default: Reply | None = None, max_bytes: int | None = None) -> None:
         self.default = default or Reply()
+        self.max_bytes = max_bytes
         self.received: list[Received] = []
         self._script: dict[str, list[Reply]] = {}
         self._lock = threading.Lock()
@@ -62,6 +64,8 @@ class Receiver:
     def _next(self, path: str, request: Received) -> Reply:
         with self._lock:
             self.received.append(request)
+            if self.max_bytes is not None and len(request.body) > self.max_bytes:
+                return Reply(413, body=b"request entity too large")
             replies = self._script.get(path)
             return replies.pop(0) if replies else self.default
 

@@ -1,5 +1,6 @@
 """The ``watchfloor`` CLI's offline commands, through Typer's runner."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,32 @@ def test_every_subcommand_has_help() -> None:
         assert "Usage" in result.output
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["feeds", "list"],
+        ["feeds", "health"],
+        ["feeds", "check"],
+        ["stack", "status"],
+        ["search"],
+        ["alerts", "list"],
+        ["alerts", "show"],
+    ],
+)
+def test_every_listing_and_status_command_takes_json(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "--json" in result.output
+
+
+def test_stack_status_as_json_is_a_line_per_service(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("WATCHFLOOR_STATE_DIR", str(tmp_path))  # nothing runs there: each service down
+    result = runner.invoke(app, ["stack", "status", "--json"])
+    assert result.exit_code == 1
+    services = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {s["name"] for s in services} >= {"kafka", "elasticsearch"}
+    assert not any(s["healthy"] for s in services)
+
+
 def test_feeds_add_list_export_remove(tmp_path: Path) -> None:
     registry = tmp_path / "r.yaml"
     add = [
@@ -48,6 +75,9 @@ def test_feeds_add_list_export_remove(tmp_path: Path) -> None:
     assert runner.invoke(app, [*add, "--tier", "state_media", "--country", "KP"]).exit_code == 0
     listed = runner.invoke(app, ["feeds", "list", "-r", str(registry)])
     assert "kcna-watch" in listed.output and "state_media" in listed.output
+    as_json = runner.invoke(app, ["feeds", "list", "-r", str(registry), "--json"])
+    (feed,) = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert (feed["id"], feed["tier"], feed["country"]) == ("kcna-watch", "state_media", "KP")
     opml = runner.invoke(app, ["feeds", "export-opml", "-r", str(registry)])
     assert 'xmlUrl="https://a.example/rss"' in opml.output
     assert runner.invoke(app, ["feeds", "remove", "kcna-watch", "-r", str(registry)]).exit_code == 0

@@ -133,3 +133,22 @@ def test_main_thread_only_drops_what_other_threads_print() -> None:
     worker.join()
     print("error: the main thread still speaks", file=stream)
     assert out.getvalue() == "error: the main thread still speaks\n"
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_a_fresh_consumers_coordinator_warnings_are_said_once_at_info(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WATCHFLOOR_LOG_FORMAT", "json")
+    configure_logging()
+    kafka = logging.getLogger("kafka.coordinator.base")  # what kafka-python logs, as it logs it
+    for node in range(20):
+        kafka.warning(
+            "Marking the coordinator dead (node %s) for group %s: %s.", node, "g", "NotCoordinatorError"
+        )
+    kafka.warning("Heartbeat session expired, marking coordinator dead")  # other warnings still pass
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [(d["log.level"], d["message"].split(" (")[0]) for d in lines] == [
+        ("info", "Marking the coordinator dead"),
+        ("warning", "Heartbeat session expired, marking coordinator dead"),
+    ]

@@ -308,7 +308,7 @@ def _sender(
 def test_delivered_on_the_first_attempt() -> None:
     handler = Recorder(httpx.Response(200))
     outcome = _sender(handler).deliver(MESSAGE)
-    assert outcome == Outcome(True, 1, "HTTP 200")
+    assert outcome == Outcome(True, 1, "HTTP 200", 200)
     (request,) = handler.requests
     assert (request.method, str(request.url)) == ("POST", URL)
     assert request.content == MESSAGE.body
@@ -333,6 +333,13 @@ def test_a_permanent_refusal_is_not_retried() -> None:
     assert "permanent" in outcome.detail
     assert len(handler.requests) == 1
     assert sender.sleeps == []
+
+
+def test_a_413_says_the_message_was_too_large() -> None:
+    outcome = _sender(Recorder(httpx.Response(413))).deliver(MESSAGE)
+    assert outcome is not None and outcome.too_large and not outcome.delivered
+    outcome = _sender(Recorder(httpx.Response(404))).deliver(MESSAGE)
+    assert outcome is not None and not outcome.too_large
 
 
 def test_gives_up_after_max_attempts() -> None:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from connectors.notify import signing
 from connectors.notify.formats import render
-from connectors.notify.markup import DIGEST_SHOWN, kibana_link, rison
+from connectors.notify.markup import DIGEST_SHOWN, TEAMS_MAX_BYTES, kibana_link, rison
 from pipeline.alerting import build_alert
 from pipeline.scoring import SeverityScore
 from pipeline.stories import StoryView, TopicFact
@@ -228,7 +228,7 @@ def test_teams_adaptive_card() -> None:
     assert (card["type"], card["version"]) == ("AdaptiveCard", "1.4")
     assert card["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json"
     title, facts, explanation = card["body"]
-    assert title["text"] == "[critical] arms_transfer: Kim Jong Un may travel to Russia for arms talks"
+    assert title["text"] == "\\[critical\\] arms_transfer: Kim Jong Un may travel to Russia for arms talks"
     assert (title["weight"], title["wrap"]) == ("bolder", True)
     assert {f["title"]: f["value"] for f in facts["facts"]} == {
         "Severity": "critical (88)",
@@ -254,6 +254,23 @@ def test_teams_digest_links_each_alert() -> None:
     ]
     assert [c["items"][1]["text"] for c in containers] == ["First", "Second"]
     assert containers[0]["items"][0]["text"] == "critical · arms_transfer"
+
+
+def test_teams_shows_an_outlets_markdown_link_as_text() -> None:
+    hostile = "Guns [click here](http://phish.example/login) <http://phish.example> <at>everyone</at>"
+    for alerts in ([_alert(headline=hostile)], [_alert("st-1", hostile), _alert("st-2", "Second")]):
+        body, _ = _render("teams", alerts)
+        texts = " ".join(_texts(body))
+        assert "phish.example" in texts
+        assert "[click here](" not in texts.replace("\\[click here\\](", "")
+        assert "<http" not in texts.replace("\\<http", "") and "<at>" not in texts.replace("\\<at\\>", "")
+
+
+def test_teams_clips_a_hostile_headline_to_fit_one_message() -> None:
+    _, message = _render("teams", [_alert(headline="炸" * 80_000)])
+    assert len(message.body) <= TEAMS_MAX_BYTES
+    _, message = _render("teams", [_alert("st-1", "炸" * 80_000), _alert("st-2", "炸" * 80_000)])
+    assert len(message.body) <= TEAMS_MAX_BYTES
 
 
 # PagerDuty

@@ -16,7 +16,7 @@ import pytest
 from connectors.notify import signing
 from connectors.notify.markup import DIGEST_SHOWN, kibana_link
 from connectors.notify.story import StoryState, Told, TopicLine
-from connectors.notify.story_formats import render_stories
+from connectors.notify.story_formats import render_resolve, render_stories
 from schemas.article import ActorRef
 from schemas.notify import Destination, DestinationKind
 
@@ -217,7 +217,7 @@ def test_teams_story_card() -> None:
     title, facts, update = card["body"]
     assert (
         title["text"]
-        == "[critical] arms_transfer, leader_visit: Kim Jong Un may travel to Russia for arms talks"
+        == "\\[critical\\] arms_transfer, leader_visit: Kim Jong Un may travel to Russia for arms talks"
     )
     assert {f["title"]: f["value"] for f in facts["facts"]} == {
         "Severity": "critical",
@@ -269,6 +269,17 @@ def test_pagerduty_story_event(severity: str, expected: str) -> None:
     assert payload["custom_details"]["alert_ids"] == ["a-arms-1", "a-visit-1"]
     assert payload["custom_details"]["update"] == "new story"
     assert body["links"] == [{"href": kibana_link(KIBANA, "st-kim"), "text": "Open in Kibana"}]
+
+
+def test_pagerduty_resolve_event_closes_the_storys_incident() -> None:
+    message = render_resolve(_dest("pagerduty"), _story(), secret=SECRET, now=NOW)
+    assert json.loads(message.body) == {
+        "routing_key": SECRET,
+        "event_action": "resolve",
+        "dedup_key": "st-kim",
+    }
+    with pytest.raises(ValueError, match="PagerDuty"):
+        render_resolve(_dest("webhook"), _story(), secret=SECRET, now=NOW)
 
 
 def test_pagerduty_refuses_a_story_digest_and_clips_the_summary() -> None:

@@ -47,7 +47,8 @@ def _topics() -> dict[str, tuple[int, dict[str, str]]]:
 def test_the_default_settings_configure_each_topic_once_with_its_role() -> None:
     assert STATE.configs["cleanup.policy"] == "compact"
     assert _topics() == {
-        s.name: (s.partitions, s.configs) for s in (ITEMS, ALERTS, DEAD_LETTERS, STATE, INGEST_LEASES, OPS_ALERTS)
+        s.name: (s.partitions, s.configs)
+        for s in (ITEMS, ALERTS, DEAD_LETTERS, STATE, INGEST_LEASES, OPS_ALERTS)
     }
 
 

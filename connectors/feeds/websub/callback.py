@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 log = logging.getLogger("watchfloor.ingest")
 
 READ_CHUNK = 64 * 1024
+LINGER_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -119,13 +120,28 @@ def _handler(server: CallbackServer, verify: Verify, deliver: Deliver) -> type[B
                 status, body = handle()
             except _BodyError as exc:
                 self.close_connection = True  # the rest of the body is unread
-                status, body = exc.status, exc.reason.encode()
+                self._reply(exc.status, exc.reason.encode())
+                self._linger()
+                return
             except (TimeoutError, ConnectionError):
                 self.close_connection = True
                 return
             finally:
                 server._slots.release()
             self._reply(status, body)
+
+        def _linger(self) -> None:
+            """Read and drop what the hub is still sending, for a moment, so that it reads our refusal
+            instead of a connection reset (as web servers' lingering close does)."""
+            try:
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_WR)
+                self.connection.settimeout(LINGER_S)
+                deadline = time.monotonic() + LINGER_S
+                while time.monotonic() < deadline and self.connection.recv(READ_CHUNK):
+                    pass
+            except OSError:
+                pass
 
         def _verify(self) -> tuple[int, bytes]:
             params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))

@@ -246,12 +246,12 @@ class Subscriber:
         if sub.pending:
             self._give_up_unverified(sub, now)
             return None
+        if sub.retry_at and sub.retry_at > now:
+            return None
         if not wanted:
             if sub.active(now):
                 return "unsubscribe"
             self._table.put(sub.feed_id, None)
-            return None
-        if sub.retry_at and sub.retry_at > now:
             return None
         if sub.expires is None or sub.lease_s is None:
             return "subscribe" if sub.retry_at else None  # a failed first request whose backoff is over

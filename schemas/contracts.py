@@ -57,7 +57,7 @@ CONTRACTS: Final[tuple[Contract, ...]] = (
         "ops-alert",
         OpsAlert,
         "serialization",
-        "Value of Kafka topic watchfloor.ops-alerts (key = ops_id): a source silent or failing, or its clear.",
+        "Value of Kafka topic watchfloor.ops-alerts (key = ops_id): a source silent or failing, or cleared.",
     ),
     Contract(
         "feed-state",

@@ -35,7 +35,7 @@ from connectors.feeds.publish import ItemPublisher
 from connectors.feeds.statestore import MemoryStateStore
 from connectors.feeds.websub.callback import CallbackServer
 from connectors.feeds.websub.endpoint import push_endpoint
-from connectors.feeds.websub.subscriber import Subscriber, SubscriberPolicy
+from connectors.feeds.websub.subscriber import MemoryTable, Subscriber, SubscriberPolicy
 from connectors.stack.process import free_port
 from schemas.feed import FeedConfig
 from schemas.settings import StackSettings
@@ -43,27 +43,6 @@ from schemas.topics import DEAD_LETTERS
 from tests.support.feeds import rss
 from tests.support.feedserver import LOOPBACK, FeedServer, Route
 from tests.support.websubhub import Hub
-
-
-class MemoryTable:
-    def __init__(self) -> None:
-        self.rows: dict[str, dict[str, object]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> dict[str, object] | None:
-        with self._lock:
-            return self.rows.get(key)
-
-    def put(self, key: str, value: dict[str, object] | None) -> None:
-        with self._lock:
-            if value is None:
-                self.rows.pop(key, None)
-            else:
-                self.rows[key] = value
-
-    def items(self) -> list[tuple[str, dict[str, object]]]:
-        with self._lock:
-            return list(self.rows.items())
 
 
 def _body(feed_id: str, count: int, hub: str | None, url: str) -> bytes:

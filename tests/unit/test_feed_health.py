@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from connectors.feeds.health import HealthAlerter, HealthPolicy, conditions
+from connectors.feeds.websub.subscriber import MemoryTable
 from schemas.feed import FeedConfig, SourceTier
 from schemas.feedstate import FeedState
 from schemas.opsalert import OpsAlert
@@ -30,23 +30,6 @@ def _state(feed_id: str, quiet_s: float, gap_s: float = 600, failures: int = 0) 
         consecutive_failures=failures,
         last_error="http_status: HTTP 503" if failures else None,
     )
-
-
-class Table:
-    def __init__(self) -> None:
-        self.rows: dict[str, dict[str, Any]] = {}
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        return self.rows.get(key)
-
-    def put(self, key: str, value: dict[str, Any] | None) -> None:
-        if value is None:
-            self.rows.pop(key, None)
-        else:
-            self.rows[key] = value
-
-    def items(self) -> list[tuple[str, dict[str, Any]]]:
-        return list(self.rows.items())
 
 
 def test_silence_is_measured_against_the_learned_cadence_with_a_floor() -> None:
@@ -83,7 +66,7 @@ def test_failing_feeds_wire_severity_and_whole_tiers() -> None:
 
 def test_the_alerter_raises_once_and_clears_when_the_feed_recovers() -> None:
     sent: list[OpsAlert] = []
-    table = Table()
+    table = MemoryTable()
     alerter = HealthAlerter(table, sent.append, POLICY, clock=lambda: NOW)
     feeds = [_feed("busy")]
     silent = {"busy": _state("busy", quiet_s=3700, gap_s=60)}

@@ -6,33 +6,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 
 from connectors.feeds.websub.protocol import answer_verification, discover, link_header_rels, signature_valid
-from connectors.feeds.websub.subscriber import PushRejected, Subscriber, SubscriberPolicy
+from connectors.feeds.websub.subscriber import MemoryTable, PushRejected, Subscriber, SubscriberPolicy
 from schemas.feed import FeedConfig
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 FEED = FeedConfig(id="f1", url="https://pub.example/feed", name="F1")
-
-
-class Table:
-    def __init__(self) -> None:
-        self.rows: dict[str, dict[str, Any]] = {}
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        return self.rows.get(key)
-
-    def put(self, key: str, value: dict[str, Any] | None) -> None:
-        if value is None:
-            self.rows.pop(key, None)
-        else:
-            self.rows[key] = value
-
-    def items(self) -> list[tuple[str, dict[str, Any]]]:
-        return list(self.rows.items())
 
 
 class Clock:
@@ -53,7 +35,7 @@ def _subscriber(status: int = 202) -> tuple[Subscriber, list[dict[str, str]], Cl
     clock = Clock()
     policy = SubscriberPolicy("https://wf.example/websub/", lease_s=3600, verify_timeout_s=30)
     return (
-        Subscriber(Table(), policy, httpx.Client(transport=httpx.MockTransport(hub)), clock=clock),
+        Subscriber(MemoryTable(), policy, httpx.Client(transport=httpx.MockTransport(hub)), clock=clock),
         sent,
         clock,
     )

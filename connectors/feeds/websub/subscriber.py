@@ -54,6 +54,29 @@ class Table(Protocol):
     def items(self) -> list[tuple[str, dict[str, Any]]]: ...
 
 
+class MemoryTable:
+    """For unit tests and benches: the same contract, no durability."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self.rows.get(key)
+
+    def put(self, key: str, value: dict[str, Any] | None) -> None:
+        with self._lock:
+            if value is None:
+                self.rows.pop(key, None)
+            else:
+                self.rows[key] = value
+
+    def items(self) -> list[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            return list(self.rows.items())
+
+
 @dataclass(frozen=True)
 class SubscriberPolicy:
     callback_base: str  # the public URL; a subscription's callback is <base>/<token>

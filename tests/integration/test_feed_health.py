@@ -120,7 +120,7 @@ def test_a_silent_wire_feed_raises_an_alert_that_reaches_the_sink_and_clears_whe
             WATCHFLOOR_INGEST_HEALTH_SILENT_FLOOR_S="0",
         )
         try:
-            wait_for("the silence alert", lambda: _ops_messages(receiver, "/ops"))
+            wait_for("the silence alert", lambda: _ops_messages(receiver, "/ops"), timeout_s=120)
             firing = _ops_messages(receiver, "/ops")[0]
             assert (firing["kind"], firing["status"], firing["subject"]) == ("feed_silent", "firing", feed_id)
             assert firing["severity"] == "medium"  # a wire feed: up from the default low, so not digested

@@ -22,6 +22,7 @@ from schemas.feedstate import FeedState
 from schemas.gazetteer import GazetteerFile
 from schemas.item import FeedItem
 from schemas.notify import NotifyConfig
+from schemas.opsalert import OpsAlert
 from schemas.rules import Rule
 
 DRAFT: Final = "https://json-schema.org/draft/2020-12/schema"
@@ -51,6 +52,12 @@ CONTRACTS: Final[tuple[Contract, ...]] = (
         RegistryFile,
         "validation",
         "A feed registry file, deploy/feeds/*.yaml: a mapping whose 'feeds' list holds one entry per feed.",
+    ),
+    Contract(
+        "ops-alert",
+        OpsAlert,
+        "serialization",
+        "Value of Kafka topic watchfloor.ops-alerts (key = ops_id): a source silent or failing, or cleared.",
     ),
     Contract(
         "feed-state",

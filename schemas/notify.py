@@ -44,6 +44,19 @@ class Digest(BaseModel):
     )
 
 
+class OpsRoute(BaseModel):
+    """Where operational alerts (a feed or tier silent, a feed failing; schemas/opsalert.py) go, and
+    their clears. By default every destination, the low-severity ones (a national or regional feed)
+    in an hourly digest, wire-tier feeds and whole tiers at once. PagerDuty destinations take only
+    what is not digested, and resolve the incident when it clears."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    destinations: tuple[str, ...] = Field(default=(), description="Destination ids; empty: every one.")
+    min_severity: Severity = "low"
+    digest: Digest | None = Field(default_factory=lambda: Digest(every_minutes=60, below="medium"))
+
+
 class Destination(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -136,6 +149,15 @@ class NotifyConfig(BaseModel):
         description="How long the notifier remembers what it told a destination about a story after the "
         "story's last alert (story granularity); a story that alerts again later counts as new.",
     )
+
+    ops: OpsRoute = Field(default_factory=OpsRoute, description="Routing of operational alerts.")
+
+    @model_validator(mode="after")
+    def _ops_destinations_exist(self) -> NotifyConfig:
+        unknown = sorted(set(self.ops.destinations) - {d.id for d in self.destinations})
+        if unknown:
+            raise ValueError(f"ops.destinations: no such destinations {unknown}")
+        return self
 
     @field_validator("destinations")
     @classmethod

@@ -12,11 +12,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic import AnyHttpUrl, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schemas.bundled import DEPLOY
-from schemas.topics import ALERTS, DEAD_LETTERS, INGEST_LEASES, ITEMS, STATE, TopicSpec
+from schemas.topics import ALERTS, DEAD_LETTERS, INGEST_LEASES, ITEMS, OPS_ALERTS, STATE, TopicSpec
 
 # Versions are part of the contract between the stack and the code that talks to it; see
 # docs/adr/0001-streaming-runner.md for why these.
@@ -170,6 +170,42 @@ class IngestSettings(BaseSettings):
         description="Record-less topic whose partitions split feeds between processes (at most one per "
         "partition).",
     )
+    ops_topic: str = Field(
+        default=OPS_ALERTS.name, description="Where operational alerts (silent or failing feeds) go."
+    )
+    # WebSub (docs/adr/0008-websub-and-silence-alerts.md): off unless both are set.
+    websub_listen: str | None = Field(
+        default=None, description="HOST:PORT the WebSub callback server binds, e.g. `127.0.0.1:8088`."
+    )
+    websub_public_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="The callback server's URL as hubs reach it (through the reverse proxy), e.g. "
+        "`https://watchfloor.example.org/websub`; every hub learns it.",
+    )
+    websub_lease_s: int = Field(default=86400, ge=60, description="hub.lease_seconds asked for.")
+    websub_poll_interval_s: int = Field(
+        default=1800, ge=30, description="Poll interval floor of a feed with an active subscription."
+    )
+    websub_verify_timeout_s: float = Field(
+        default=300, gt=0, description="A request the hub has not verified by then has failed (retried)."
+    )
+    websub_max_body_bytes: int = Field(default=2 * 1024 * 1024, description="Pushed body cap (bytes).")
+    health_silent_factor: float = Field(
+        default=6.0, gt=1, description="A feed is silent after this many learned gaps without a new item…"
+    )
+    health_silent_floor_s: float = Field(default=6 * 3600, ge=0, description="…and at least this long.")
+    health_failing_after: int = Field(
+        default=6, ge=1, description="Failed polls in a row that raise a failing-feed alert."
+    )
+    health_check_s: float = Field(default=60, gt=0, description="How often feed health is evaluated.")
+
+    @field_validator("websub_listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        host, _, port = (value or "").rpartition(":")
+        if value is not None and not (host and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError("websub_listen must be HOST:PORT, e.g. 127.0.0.1:8088")
+        return value
 
     @field_validator("allow_networks", mode="before")
     @classmethod
@@ -226,6 +262,9 @@ class NotifySettings(BaseSettings):
     state_topic: str = Field(
         default=STATE.name, description="Compacted topic of the delivery ledger and snoozes."
     )
+    ops_topic: str = Field(
+        default=OPS_ALERTS.name, description="Kafka topic of operational alerts (feed health)."
+    )
     metrics_port: int | None = Field(default=None, description="Serve Prometheus metrics on 127.0.0.1:PORT.")
 
 
@@ -240,6 +279,7 @@ def configured_topics(
         (DEAD_LETTERS, (ingest.dead_letter_topic, pipeline.dead_letter_topic, notify.dead_letter_topic)),
         (STATE, (ingest.state_topic, notify.state_topic)),
         (INGEST_LEASES, (ingest.leases_topic,)),
+        (OPS_ALERTS, (ingest.ops_topic, notify.ops_topic)),
     )
     chosen: dict[str, TopicSpec] = {}  # a configured name -> the role it plays
     for role, names in roles:

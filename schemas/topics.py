@@ -20,6 +20,8 @@ ITEMS = TopicSpec(
     configs={"retention.ms": str(14 * DAY_MS), "compression.type": "producer", "min.insync.replicas": "1"},
 )
 ALERTS = TopicSpec("watchfloor.alerts", partitions=3, configs={"retention.ms": str(30 * DAY_MS)})
+# Operational alerts of the ingester (a feed or tier silent, a feed failing), read by the notifier.
+OPS_ALERTS = TopicSpec("watchfloor.ops-alerts", partitions=1, configs={"retention.ms": str(30 * DAY_MS)})
 DEAD_LETTERS = TopicSpec("watchfloor.dead-letters", partitions=1, configs={"retention.ms": str(30 * DAY_MS)})
 # Durable, host-independent state (feed validators and schedules, delivery ledger): latest value per key.
 STATE = TopicSpec(

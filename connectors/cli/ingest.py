@@ -15,6 +15,12 @@ def ingest(
     once: bool = typer.Option(False, "--once", help="Poll every due feed once, then exit (cron, tests)."),
     workers: int | None = typer.Option(None, help="Concurrent fetches (default: 8)."),
     metrics_port: int | None = typer.Option(None, help="Serve Prometheus metrics on 127.0.0.1:PORT."),
+    websub_listen: str | None = typer.Option(
+        None, help="WebSub callback server address, HOST:PORT (with --websub-public-url)."
+    ),
+    websub_public_url: str | None = typer.Option(
+        None, help="The callback's URL as hubs reach it, e.g. https://watchfloor.example.org/websub."
+    ),
     log_level: LogLevel | None = LevelOpt,
     log_format: LogFormat | None = FormatOpt,
 ) -> None:
@@ -23,6 +29,12 @@ def ingest(
     from connectors.logging import configure_logging
 
     configure_logging(log_level, log_format)
-    overrides = {k: v for k, v in {"workers": workers, "metrics_port": metrics_port}.items() if v is not None}
-    settings = IngestSettings().model_copy(update=overrides)
+    given: dict[str, object] = {
+        "workers": workers,
+        "metrics_port": metrics_port,
+        "websub_listen": websub_listen,
+        "websub_public_url": websub_public_url,
+    }
+    overrides = {k: v for k, v in given.items() if v is not None}
+    settings = IngestSettings.model_validate(overrides)  # validated like the environment, winning over it
     run_ingest(settings, StackSettings(), registry=registry, once=once)

@@ -71,6 +71,7 @@ def notify(
         state_topic=settings.state_topic,
         group_id=settings.group_id,
         metrics=metrics,
+        ops_topic=settings.ops_topic,
     )
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: notifier.stop())

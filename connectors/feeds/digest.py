@@ -41,6 +41,7 @@ class Digest:
     feed_hint_s: float | None = None
     guid_unstable: bool = False
     rejected: tuple[str, str] | None = None  # (error kind, reason) when the body is unusable
+    feed_links: tuple[tuple[str, str], ...] = ()  # the document's (rel, href): WebSub discovery
 
 
 def _check_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed | tuple[str, str]:
@@ -97,6 +98,7 @@ def digest(request: DigestRequest) -> Digest:
         failures=[(n, reason, json.dumps(checked.entries[n], default=str)) for n, reason in failures],
         feed_hint_s=float(max(hints)) if hints else None,
         guid_unstable=unstable,
+        feed_links=checked.links,
     )
 
 

@@ -240,6 +240,12 @@ class _Transport(httpx.HTTPTransport):
         self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), network_backend=backend)
 
 
+def checked_transport(policy: FetchPolicy, resolve: Resolver = system_resolve) -> httpx.HTTPTransport:
+    """A transport that connects only where ``policy`` lets feeds go: for any request to a URL a feed
+    named (the fetch itself, a WebSub hub)."""
+    return _Transport(HeadWatchingBackend(CheckedBackend(policy.allow_networks, resolve)))
+
+
 class Fetcher:
     """Fetches feeds with one pooled HTTP/1.1 client; safe to share between threads.
 
@@ -260,7 +266,7 @@ class Fetcher:
             headers=headers,
             follow_redirects=False,
             cookies=httpx.Cookies(no_cookies),
-            transport=_Transport(HeadWatchingBackend(CheckedBackend(policy.allow_networks, resolve))),
+            transport=checked_transport(policy, resolve),
         )
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()

@@ -11,7 +11,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Protocol
@@ -21,6 +21,8 @@ from connectors.feeds.http import Fetcher, FetchError, Validators
 from connectors.feeds.metrics import IngestMetrics
 from connectors.feeds.schedule import PollOutcome, advance, initial_state
 from connectors.feeds.statestore import StateStore
+from connectors.feeds.websub.protocol import discover
+from connectors.feeds.websub.subscriber import Subscriber
 from schemas.deadletter import DeadLetter
 from schemas.feed import FeedConfig
 from schemas.feedstate import RECENT_IDS, RECENT_LINKS, FeedState
@@ -50,6 +52,7 @@ class Ingester:
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
         digester: Callable[[DigestRequest], Digest] = digest,
+        websub: Subscriber | None = None,
     ) -> None:
         self.feeds = list(feeds)
         self._fetcher = fetcher
@@ -62,8 +65,17 @@ class Ingester:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._in_flight: dict[str, Future[PollOutcome]] = {}
         self._digest = digester
+        self.websub = websub
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
     # -- one feed ---------------------------------------------------------------------------------
+    def _feed_lock(self, feed_id: str) -> threading.Lock:
+        """Held while a body of the feed is digested, published and its state saved: a poll and a push
+        of one feed never interleave, so neither forgets the other's item ids."""
+        with self._locks_guard:
+            return self._locks.setdefault(feed_id, threading.Lock())
+
     def poll(self, feed: FeedConfig) -> PollOutcome:
         now = self._clock()
         state = self._store.get(feed.id) or initial_state(feed, now)
@@ -79,19 +91,80 @@ class Ingester:
                 status=exc.status,
                 retry_after_s=exc.retry_after_s,
             )
-            return self._finish(feed, state, outcome)
+            with self._feed_lock(feed.id):
+                return self._finish(feed, self._store.get(feed.id) or state, outcome)
         finally:
             self.metrics.fetch_seconds.observe(time.monotonic() - started)
-        if result.not_modified:
-            outcome = PollOutcome(
-                "not_modified", now, max_age_s=result.max_age_s, permanent_url=result.permanent_url
+        with self._feed_lock(feed.id):
+            state = self._store.get(feed.id) or state  # a push may have moved it on meanwhile
+            if result.not_modified:
+                outcome = PollOutcome(
+                    "not_modified", now, max_age_s=result.max_age_s, permanent_url=result.permanent_url
+                )
+                return self._finish(feed, state, outcome)
+            published = self._publish_body(
+                feed, state, now, body=result.body, headers=result.headers, url=result.final_url
             )
-            return self._finish(feed, state, outcome)
+            if isinstance(published, PollOutcome):
+                return self._finish(feed, state, published)
+            state, digested = published
+            outcome = PollOutcome(
+                "ok",
+                now,
+                new_items=len(digested.items),
+                feed_hint_s=digested.feed_hint_s,
+                etag=result.validators.etag,
+                last_modified=result.validators.last_modified,
+                max_age_s=result.max_age_s,
+                permanent_url=result.permanent_url,
+            )
+            finished = self._finish(feed, state, outcome)
+        self._discover(feed, result.headers, digested.feed_links, result.final_url)
+        return finished
+
+    def push(self, feed: FeedConfig, body: bytes, headers: Mapping[str, str], topic: str) -> PollOutcome:
+        """Content a WebSub hub pushed: digested, deduplicated and published exactly like a poll's body
+        (same item ids, same recent ids). A bad body is dead-lettered and a failed publish reported, but
+        neither touches the poll schedule: the feed's next poll is the safety net."""
+        now = self._clock()
+        with self._feed_lock(feed.id):
+            state = self._store.get(feed.id) or initial_state(feed, now)
+            published = self._publish_body(feed, state, now, body=body, headers=headers, url=topic)
+            if isinstance(published, PollOutcome):
+                self.metrics.pushes.labels(published.error_kind or "error").inc()
+                log.warning(
+                    "pushed content not ingested",
+                    extra={
+                        "feed.id": feed.id,
+                        "error.type": published.error_kind,
+                        "error.message": published.error,
+                    },
+                )
+                return published
+            state, digested = published
+            self.metrics.pushes.labels("ok").inc()
+            outcome = PollOutcome(
+                "ok", now, new_items=len(digested.items), etag=state.etag, last_modified=state.last_modified
+            )
+            return self._finish(feed, state, outcome, event="feed pushed")
+
+    def _publish_body(
+        self,
+        feed: FeedConfig,
+        state: FeedState,
+        now: datetime,
+        *,
+        body: bytes,
+        headers: Mapping[str, str],
+        url: str,
+    ) -> tuple[FeedState, Digest] | PollOutcome:
+        """Digest a feed body and publish its new items: the state recording them and the digest, or the
+        error outcome (a rejected body is dead-lettered)."""
         digested = self._digest(
             DigestRequest(
-                result.body,
-                dict(result.headers),
-                result.final_url,
+                body,
+                dict(headers),
+                url,
                 feed,
                 now,
                 state.guid_unstable,
@@ -101,7 +174,7 @@ class Ingester:
         )
         if digested.rejected:
             kind, reason = digested.rejected
-            return self._reject(feed, state, now, kind=kind, reason=reason, body=result.body)
+            return self._reject(feed, now, kind=kind, reason=reason, body=body)
         if digested.guid_unstable and not state.guid_unstable:
             log.warning(
                 "feed changes GUIDs between fetches; identifying its items by link",
@@ -115,21 +188,10 @@ class Ingester:
         try:
             self._publisher.publish(new, dead)
         except Exception as exc:  # any producer failure: state stays put, the feed is re-polled
-            outcome = PollOutcome("error", now, error_kind="publish", error=f"{type(exc).__name__}: {exc}")
-            return self._finish(feed, state, outcome)
+            return PollOutcome("error", now, error_kind="publish", error=f"{type(exc).__name__}: {exc}")
         self.metrics.items.inc(len(new))
         for _ in dead:
             self.metrics.dead_letters.labels("NormalizeEntry").inc()
-        outcome = PollOutcome(
-            "ok",
-            now,
-            new_items=len(new),
-            feed_hint_s=digested.feed_hint_s,
-            etag=result.validators.etag,
-            last_modified=result.validators.last_modified,
-            max_age_s=result.max_age_s,
-            permanent_url=result.permanent_url,
-        )
         links = {**state.link_guids, **digested.links}
         state = state.model_copy(
             update={
@@ -138,24 +200,38 @@ class Ingester:
                 "guid_unstable": digested.guid_unstable,
             }
         )
-        return self._finish(feed, state, outcome)
+        return state, digested
 
-    def _reject(
-        self, feed: FeedConfig, state: FeedState, now: datetime, *, kind: str, reason: str, body: bytes
-    ) -> PollOutcome:
+    def _discover(
+        self, feed: FeedConfig, headers: Mapping[str, str], links: Sequence[tuple[str, str]], url: str
+    ) -> None:
+        """WebSub: subscribe a feed whose response or document names a hub (never fails the poll)."""
+        if self.websub is None:
+            return
+        try:
+            self.websub.discovered(feed, discover(headers, links, url))
+        except Exception:
+            log.exception("websub discovery failed", extra={"feed.id": feed.id})
+
+    def _reject(self, feed: FeedConfig, now: datetime, *, kind: str, reason: str, body: bytes) -> PollOutcome:
         """Bad input from the publisher: a dead letter with the body, and an error outcome."""
         try:
             self._publisher.publish(
                 [], [DeadLetter.of("FetchFeed", f"{kind}: {reason}", f"feed:{feed.id}", body)]
             )
             self.metrics.dead_letters.labels("FetchFeed").inc()
-        except Exception:  # the error outcome below still records it
+        except Exception:  # the error outcome still records it
             log.exception("could not dead-letter a rejected feed body", extra={"feed.id": feed.id})
-        return self._finish(feed, state, PollOutcome("error", now, error_kind=kind, error=reason))
+        return PollOutcome("error", now, error_kind=kind, error=reason)
 
-    def _finish(self, feed: FeedConfig, state: FeedState, outcome: PollOutcome) -> PollOutcome:
+    def _finish(
+        self, feed: FeedConfig, state: FeedState, outcome: PollOutcome, event: str = "feed polled"
+    ) -> PollOutcome:
         gap = (outcome.at - state.last_new_item).total_seconds() if state.last_new_item else None
         updated = advance(state, feed, outcome, self._rng, gap)
+        if self.websub is not None:  # a pushed feed is polled only as a safety net
+            relaxed = self.websub.relaxed_due(feed.id, updated.next_due, outcome.at)
+            updated = updated.model_copy(update={"next_due": relaxed})
         self.metrics.polls.labels(outcome.kind).inc()
         if outcome.error_kind:
             self.metrics.poll_errors.labels(outcome.error_kind).inc()
@@ -167,7 +243,7 @@ class Ingester:
         }
         if outcome.error_kind:
             fields |= {"error.type": outcome.error_kind, "error.message": outcome.error}
-        log.log(logging.WARNING if outcome.kind == "error" else logging.INFO, "feed polled", extra=fields)
+        log.log(logging.WARNING if outcome.kind == "error" else logging.INFO, event, extra=fields)
         try:
             self._store.save(updated)
         except Exception:  # unsaved state means the same items are polled again, never lost

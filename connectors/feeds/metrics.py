@@ -34,3 +34,9 @@ class IngestMetrics:
         self.registry_errors = Gauge(
             "watchfloor_ingest_registry_errors", "Registry entries rejected by validation.", registry=r
         )
+        self.pushes = Counter(
+            "watchfloor_ingest_websub_pushes_total",
+            "WebSub content distributions by outcome (ok, or why not ingested).",
+            ["outcome"],
+            registry=r,
+        )

@@ -52,6 +52,7 @@ class ParsedFeed:
     ttl_s: int | None
     update_period_s: int | None
     version: str
+    links: tuple[tuple[str, str], ...] = ()  # (rel, href) of the feed's own links: WebSub hub and self
 
     @property
     def is_feed(self) -> bool:
@@ -83,6 +84,18 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         ttl_s=_ttl_s(feed.get("ttl")),
         update_period_s=_update_period_s(feed.get("sy_updateperiod"), feed.get("sy_updatefrequency")),
         version=str(result.get("version", "")),
+        links=_links(feed.get("links")),
+    )
+
+
+def _links(links: object) -> tuple[tuple[str, str], ...]:
+    """Atom ``<link>`` and RSS ``<atom:link>`` elements of the feed (not its entries) as (rel, href)."""
+    if not isinstance(links, list):
+        return ()
+    return tuple(
+        (str(link.get("rel", "")).lower(), str(link["href"]))
+        for link in links
+        if isinstance(link, dict) and link.get("href")
     )
 
 

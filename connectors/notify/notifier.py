@@ -32,12 +32,14 @@ from pydantic import SecretStr, ValidationError
 
 from connectors.kafka_sink import dead_letter_record, make_producer
 from connectors.notify.delivery import Sender
+from connectors.notify.ops import OPS_PREFIX, OpsTask, OpsWorker, ops_destinations
 from connectors.notify.routing import matches
 from connectors.notify.table import CompactedTable
 from connectors.notify.workers import AlertWorker, StoryWorker, Task, Worker
 from schemas.alert import AlertDoc
 from schemas.deadletter import DeadLetter, describe_validation
 from schemas.notify import Destination, NotifyConfig
+from schemas.opsalert import OpsAlert
 
 log = logging.getLogger("watchfloor.notify")
 
@@ -190,6 +192,7 @@ class Notifier:
         group_id: str,
         metrics: NotifyMetrics | None = None,
         sender_factory: Callable[[Destination, str, threading.Event], Sender] | None = None,
+        ops_topic: str | None = None,
     ) -> None:
         missing = [d.id for d in config.destinations if d.id not in credentials]
         if missing:
@@ -213,6 +216,13 @@ class Notifier:
             d.id: (StoryWorker if d.granularity == "story" else AlertWorker)(self, d, credentials[d.id])
             for d in config.destinations
         }
+        self._ops_topic = ops_topic
+        self.ops_ledger = CompactedTable(bootstrap, state_topic, OPS_PREFIX) if ops_topic else None
+        self._ops_workers = (
+            [OpsWorker(self, d, credentials[d.id], self.ops_ledger) for d in ops_destinations(config)]
+            if self.ops_ledger
+            else []
+        )
 
     # --- durable state -----------------------------------------------------------------------------
 
@@ -235,6 +245,9 @@ class Notifier:
     def _route(self, tp: TopicPartition, offset: int, value: bytes | None) -> None:
         """Decide every destination's fate for one record; queue the deliveries still to do."""
         self.metrics.consumed.inc()
+        if tp.topic == self._ops_topic:
+            self._route_ops(tp, offset, value)
+            return
         try:
             alert = AlertDoc.model_validate_json(value or b"")
         except ValidationError as exc:
@@ -259,6 +272,26 @@ class Notifier:
                 except queue.Full:
                     continue  # back-pressure: this destination is behind
 
+    def _route_ops(self, tp: TopicPartition, offset: int, value: bytes | None) -> None:
+        """An operational alert: routed by the config's ``ops`` section to the ops workers."""
+        try:
+            alert = OpsAlert.model_validate_json(value or b"")
+        except ValidationError as exc:
+            reason = describe_validation(exc, limit=5)
+            origin = f"{tp.topic}/{tp.partition}@{offset}"
+            self.dead_letter("NotifyDecode", f"not a valid ops alert: {reason}", origin, value)
+            self.progress.read(tp, offset, 0)
+            return
+        tasks = [w for w in self._ops_workers if w.wants(alert) and w.admit(alert)]
+        self.progress.read(tp, offset, len(tasks))
+        for worker in tasks:
+            while not self.stop_event.is_set():
+                try:
+                    worker.queue.put(OpsTask(tp, offset, alert), timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+
     def commit(self, consumer: KafkaConsumer) -> None:
         positions = self.progress.commit_positions()
         if not positions:
@@ -275,7 +308,8 @@ class Notifier:
         one-shot runs); until it owns a partition it says so now and then. Raises RuntimeError once
         stopped if a destination's worker failed: better a restart than waiting for alerts nothing will
         settle."""
-        for worker in self._workers.values():
+        workers: list[Worker | OpsWorker] = [*self._workers.values(), *self._ops_workers]
+        for worker in workers:
             worker.start()
         consumer = KafkaConsumer(
             bootstrap_servers=self._bootstrap,
@@ -287,7 +321,8 @@ class Notifier:
             session_timeout_ms=10_000,
             heartbeat_interval_ms=3_000,
         )
-        consumer.subscribe([self._alerts_topic], listener=_Rebalance(self, consumer))
+        topics = [self._alerts_topic, *([self._ops_topic] if self._ops_topic else [])]
+        consumer.subscribe(topics, listener=_Rebalance(self, consumer))
         idle_since = time.monotonic()
         snoozes_read = time.monotonic()
         unassigned = _Unassigned(self._group_id, self.unassigned_log_s)
@@ -316,7 +351,7 @@ class Notifier:
                     break
         finally:
             self.stop_event.set()
-            for worker in self._workers.values():
+            for worker in workers:
                 worker.join(timeout=30)
             self.commit(consumer)
             consumer.close(autocommit=False)
@@ -324,7 +359,9 @@ class Notifier:
             self.ledger.close()
             self.stories.close()
             self.snoozes.close()
-        failed = [w.dest.id for w in self._workers.values() if w.failure is not None]
+            if self.ops_ledger:
+                self.ops_ledger.close()
+        failed = [w.dest.id for w in workers if w.failure is not None]
         if failed:
             raise RuntimeError(f"the workers of destinations {failed} failed; see the log")
 
@@ -381,3 +418,5 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         self._n.ledger.refresh()  # what the previous owner delivered is skipped
         self._n.stories.refresh()
+        if self._n.ops_ledger:
+            self._n.ops_ledger.refresh()

@@ -10,7 +10,7 @@ from schemas.settings import (
     StackSettings,
     configured_topics,
 )
-from schemas.topics import ALERTS, DEAD_LETTERS, INGEST_LEASES, ITEMS, STATE
+from schemas.topics import ALERTS, DEAD_LETTERS, INGEST_LEASES, ITEMS, OPS_ALERTS, STATE
 
 
 def test_env_overrides_ports_and_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -47,7 +47,8 @@ def _topics() -> dict[str, tuple[int, dict[str, str]]]:
 def test_the_default_settings_configure_each_topic_once_with_its_role() -> None:
     assert STATE.configs["cleanup.policy"] == "compact"
     assert _topics() == {
-        s.name: (s.partitions, s.configs) for s in (ITEMS, ALERTS, DEAD_LETTERS, STATE, INGEST_LEASES)
+        s.name: (s.partitions, s.configs)
+        for s in (ITEMS, ALERTS, DEAD_LETTERS, STATE, INGEST_LEASES, OPS_ALERTS)
     }
 
 
@@ -63,6 +64,8 @@ def test_every_topic_setting_is_a_topic_to_create_with_its_role(monkeypatch: pyt
         "WATCHFLOOR_NOTIFY_ALERTS_TOPIC": "b.alerts",
         "WATCHFLOOR_NOTIFY_DEAD_LETTER_TOPIC": "a.dead",
         "WATCHFLOOR_NOTIFY_STATE_TOPIC": "c.state",
+        "WATCHFLOOR_INGEST_OPS_TOPIC": "a.ops",
+        "WATCHFLOOR_NOTIFY_OPS_TOPIC": "d.ops",
     }.items():
         monkeypatch.setenv(variable, name)
     assert _topics() == {
@@ -73,6 +76,8 @@ def test_every_topic_setting_is_a_topic_to_create_with_its_role(monkeypatch: pyt
         "a.state": (STATE.partitions, STATE.configs),
         "c.state": (STATE.partitions, STATE.configs),
         "a.leases": (INGEST_LEASES.partitions, INGEST_LEASES.configs),
+        "a.ops": (OPS_ALERTS.partitions, OPS_ALERTS.configs),
+        "d.ops": (OPS_ALERTS.partitions, OPS_ALERTS.configs),
     }
 
 

@@ -81,7 +81,7 @@ class EventParams:
     """A story takes an article by its event only within this much event time of its latest article."""
     cross_language_threshold: float = 0.5
     """Cosine over names and actors alone at which a report joins a story told in other languages."""
-    principal_names: int = 3
+    principal_names: int = 4
     """A statement ("Durbin slams…") joins a story by its event only when its speaker is among the story's
     this many heaviest features: someone else's reaction is an occasion of its own. 0: no such check."""
 
@@ -113,12 +113,27 @@ _SPEECH = re.compile(
     r"^(?:[A-Z][\w'\u2019.-]*\s){0,3}?([A-Z][\w'\u2019.-]*)\s(?:says|said|slams|knocks|blasts|rips|urges|warns|gloats"
     r"|accuses|praises|criticizes|criticises|defends|calls|claims|demands|denounces|condemns)\b"
 )
+_QUOTED = re.compile(r"^(?:[A-Z][\w'\u2019.-]*\s)?([A-Z][\w'\u2019.-]*[a-z][\w'\u2019.-]*):\s")
+"""A headline that quotes its speaker: "Schiff: …", "Mike Pence: …" (not "READ: …" in capitals)."""
+_LABELS = frozenset(
+    {"analysis", "breaking", "editorial", "explainer", "exclusive", "factbox", "firstft", "interview"}
+    | {"live", "opinion", "photos", "podcast", "review", "update", "updates", "video", "watch"}
+)
+_PUNDITS = re.compile(r",\s+(?:experts?|analysts?)\s+says?\W*$", re.IGNORECASE)
+"""An analysis piece: "…, experts say" is no report of an occasion, and pundits are no story's principal."""
 
 
 def speaker(title: str, params: EventParams) -> int | None:
-    """The name key of who speaks in a headline of the form "<Name> says/slams/urges …", else None."""
-    match = _SPEECH.match(unicodedata.normalize("NFKC", title))
-    return _name(match.group(1), params) if match else None
+    """The name key of who speaks in a headline of the form "<Name> says/slams/urges …" or "<Name>: …",
+    or the pundits of "…, experts say", else None."""
+    text = unicodedata.normalize("NFKC", title)
+    match = _SPEECH.match(text)
+    if match:
+        return _name(match.group(1), params)
+    quoted = _QUOTED.match(text)
+    if quoted and not _title_case(text) and quoted.group(1).casefold() not in _LABELS:
+        return _name(quoted.group(1), params)
+    return _key("p", "pundits") if _PUNDITS.search(text) else None
 
 
 def features(title: str, text: str, actors: Iterable[ActorRef], params: EventParams) -> Features:
@@ -224,8 +239,10 @@ class _Centroid:
     last_seen: datetime | None = None
     norm: float = 0.0
     principals: tuple[int, ...] = ()
-    languages: set[str] = field(default_factory=set)
     """Its heaviest features (EventParams.principal_names)."""
+    languages: set[str] = field(default_factory=set)
+    speaker: int | None = None
+    """Who spoke in the headline that opened it: a statement's story is that speaker's occasion."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,9 +308,29 @@ class EventIndex:
                 found.append(EventMatch(story_id, similarity))
         return sorted(found, key=lambda m: (-m.similarity, m.story_id))
 
-    def add(self, story_id: str, vector: Mapping[int, float], when: datetime, language: str = "") -> None:
-        """Fold an article's vector into its story's centroid."""
-        story = self._stories.setdefault(story_id, _Centroid())
+    def mergeable(self, a: str, b: str) -> bool:
+        """Whether one report's match with both stories may make them one: not when either opened with a
+        statement by someone who is not a principal of the other (a reaction stays its own occasion)."""
+        first, second = self._stories.get(a), self._stories.get(b)
+        if first is None or second is None or not self.params.principal_names:
+            return True
+        return (first.speaker is None or first.speaker in second.principals) and (
+            second.speaker is None or second.speaker in first.principals
+        )
+
+    def add(
+        self,
+        story_id: str,
+        vector: Mapping[int, float],
+        when: datetime,
+        language: str = "",
+        speaker: int | None = None,
+    ) -> None:
+        """Fold an article's vector into its story's centroid (`speaker`: of its headline, kept when the
+        article opens the story)."""
+        story = self._stories.get(story_id)
+        if story is None:
+            story = self._stories[story_id] = _Centroid(speaker=speaker)
         if language:
             story.languages.add(language)
         story.first_seen = when if story.first_seen is None else min(story.first_seen, when)

@@ -136,12 +136,9 @@ class PipelineState:
             base = features(item.title, body(item), analysis.actors, self.event_params)
             seen = self.stories.knows(item.item_id)
             vector = self.events.weigh(base, when) if seen else self.events.observe(base, when)
+            said_by = speaker(item.title, self.event_params)
             # A replay gets its first placement from the text index: no candidates to look for.
-            matches = (
-                []
-                if seen
-                else self.events.matches(vector, when, speaker(item.title, self.event_params), item.language)
-            )
+            matches = [] if seen else self.events.matches(vector, when, said_by, item.language)
             best = matches[0] if matches and matches[0].similarity >= self.event_params.threshold else None
             assignment = self.stories.assign(cluster_doc(item), best.story_id if best else None)
             story_id = self.resolve(assignment.story_id)
@@ -152,13 +149,21 @@ class PipelineState:
                 view = self.book.view(self.resolve(first))
                 return Placed(view, known, True, assignment.linked, merged)
             syndicated = not assignment.is_new_story and assignment.body_similarity >= SYNDICATION_THRESHOLD
-            others = set() if assignment.is_new_story else {self.resolve(m.story_id) for m in matches}
+            others = (
+                set()
+                if assignment.is_new_story
+                else {
+                    other
+                    for m in matches
+                    if self.events.mergeable(story_id, other := self.resolve(m.story_id))
+                }
+            )
             story_id, merged = self._merge(story_id, sorted(others - {story_id}))
             if merged:
                 self._merged_by[key] = (story_id, merged)
             facts = topic_facts(item.item_id, list(analysis.topics))
             self._count(article_ref(item, story_id), facts, list(analysis.actors), syndicated, bool(merged))
-            self.events.add(story_id, vector, when, item.language)
+            self.events.add(story_id, vector, when, item.language, said_by)
             return Placed(self.book.view(story_id), syndicated, False, assignment.linked, merged)
 
     def _count(
@@ -253,7 +258,7 @@ class PipelineState:
             topics = doc.explanation.get("topics", [])
             facts = topic_facts(doc.article_id, topics)
             self._count(ref, facts, doc.actors, doc.syndicated, bool(doc.merged_stories))
-            self.events.add(doc.story_id, vector, when, doc.language)
+            self.events.add(doc.story_id, vector, when, doc.language, speaker(doc.title, self.event_params))
             self.observe(min(when, doc.fetched))
         for alert in alerts:
             story_id = alert.watchfloor.story_id

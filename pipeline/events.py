@@ -242,7 +242,7 @@ class _Centroid:
     """Its heaviest features (EventParams.principal_names)."""
     languages: set[str] = field(default_factory=set)
     speaker: int | None = None
-    """Who spoke in the headline that opened it: a statement's story is that speaker's occasion."""
+    """Who spoke in the headlines of all its articles: such a statement's story is the speaker's occasion."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,11 +326,12 @@ class EventIndex:
         language: str = "",
         speaker: int | None = None,
     ) -> None:
-        """Fold an article's vector into its story's centroid (`speaker`: of its headline, kept when the
-        article opens the story)."""
+        """Fold an article's vector into its story's centroid (`speaker`: of its headline)."""
         story = self._stories.get(story_id)
         if story is None:
             story = self._stories[story_id] = _Centroid(speaker=speaker)
+        elif story.speaker != speaker:
+            story.speaker = None  # others report it too: an occasion, no longer one person's statement
         if language:
             story.languages.add(language)
         story.first_seen = when if story.first_seen is None else min(story.first_seen, when)

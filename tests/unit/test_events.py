@@ -147,3 +147,13 @@ def test_a_story_opened_by_a_statement_merges_only_where_its_speaker_is_a_princi
     own_title = "Goldman says he will run for the Senate"
     index.add("run", features(own_title, "Dan Goldman will run.", [], P), T0, speaker=speaker(own_title, P))
     assert index.mergeable("goldman", "run"), "the speaker is a principal of both"
+
+
+def test_a_statement_story_others_report_too_is_an_occasion_that_may_merge() -> None:
+    index = EventIndex(P)
+    index.add("inquiry", features("House opens impeachment inquiry", "The House voted.", [], P), T0)
+    title = "Analysts see an impeachment fight ahead, experts say"
+    index.add("fight", features(title, "", [], P), T0, speaker=speaker(title, P))
+    assert not index.mergeable("inquiry", "fight")
+    index.add("fight", features("House impeachment inquiry opens", "", [], P), T0)
+    assert index.mergeable("inquiry", "fight"), "a report without the speaker made it an occasion"

@@ -82,6 +82,11 @@ class EventParams:
     cross_language_threshold: float = 0.5
     """Cosine over names and actors alone at which a report joins a story told in other languages."""
     principal_names: int = 4
+    link_actors: int = 3
+    """A report of a watched kind of event (a topic) that its words do not place joins a live story of
+    the same kind sharing this many gazetteer actors with it, `link_persons` of them people: Kim and
+    Putin, Russia and North Korea at a summit are one occasion in any outlet's words and any language."""
+    link_persons: int = 1
     """A statement ("Durbin slams…") joins a story by its event only when its speaker is among the story's
     this many heaviest features: someone else's reaction is an occasion of its own. 0: no such check."""
 
@@ -307,6 +312,21 @@ class EventIndex:
             if similarity >= p.merge_threshold:
                 found.append(EventMatch(story_id, similarity))
         return sorted(found, key=lambda m: (-m.similarity, m.story_id))
+
+    def holding(self, actor_ids: Iterable[str], when: datetime, speaker: int | None = None) -> list[str]:
+        """Live stories whose centroid holds any of these gazetteer actors (by id), within `max_gap` of
+        `when`, and, for a statement by `speaker`, whose principal the speaker is."""
+        found: set[str] = set()
+        for actor_id in actor_ids:
+            found.update(self._postings.get(_key("a", actor_id), ()))
+        stories = self._stories
+        return sorted(
+            sid
+            for sid in found
+            if (seen := stories[sid].last_seen) is not None
+            and abs(when - seen) <= self.params.max_gap
+            and (speaker is None or not self.params.principal_names or speaker in stories[sid].principals)
+        )
 
     def mergeable(self, a: str, b: str) -> bool:
         """Whether one report's match with both stories may make them one: not when either opened with a

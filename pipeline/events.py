@@ -29,7 +29,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from pipeline.textnorm import STOPWORDS, stable_hash
@@ -81,7 +81,12 @@ class EventParams:
     """A story takes an article by its event only within this much event time of its latest article."""
     cross_language_threshold: float = 0.5
     """Cosine over names and actors alone at which a report joins a story told in other languages."""
-    principal_names: int = 3
+    principal_names: int = 4
+    link_actors: int = 3
+    """A report of a watched kind of event (a topic) that its words do not place joins a live story of
+    the same kind sharing this many gazetteer actors with it, `link_persons` of them people: Kim and
+    Putin, Russia and North Korea at a summit are one occasion in any outlet's words and any language."""
+    link_persons: int = 1
     """A statement ("Durbin slams…") joins a story by its event only when its speaker is among the story's
     this many heaviest features: someone else's reaction is an occasion of its own. 0: no such check."""
 
@@ -113,12 +118,27 @@ _SPEECH = re.compile(
     r"^(?:[A-Z][\w'\u2019.-]*\s){0,3}?([A-Z][\w'\u2019.-]*)\s(?:says|said|slams|knocks|blasts|rips|urges|warns|gloats"
     r"|accuses|praises|criticizes|criticises|defends|calls|claims|demands|denounces|condemns)\b"
 )
+_QUOTED = re.compile(r"^(?:[A-Z][\w'\u2019.-]*\s)?([A-Z][\w'\u2019.-]*[a-z][\w'\u2019.-]*):\s")
+"""A headline that quotes its speaker: "Schiff: …", "Mike Pence: …" (not "READ: …" in capitals)."""
+_LABELS = frozenset(
+    {"analysis", "breaking", "editorial", "explainer", "exclusive", "factbox", "firstft", "interview"}
+    | {"live", "opinion", "photos", "podcast", "review", "update", "updates", "video", "watch"}
+)
+_PUNDITS = re.compile(r",\s+(?:experts?|analysts?)\s+says?\W*$", re.IGNORECASE)
+"""An analysis piece: "…, experts say" is no report of an occasion, and pundits are no story's principal."""
 
 
 def speaker(title: str, params: EventParams) -> int | None:
-    """The name key of who speaks in a headline of the form "<Name> says/slams/urges …", else None."""
-    match = _SPEECH.match(unicodedata.normalize("NFKC", title))
-    return _name(match.group(1), params) if match else None
+    """The name key of who speaks in a headline of the form "<Name> says/slams/urges …" or "<Name>: …",
+    or the pundits of "…, experts say", else None."""
+    text = unicodedata.normalize("NFKC", title)
+    match = _SPEECH.match(text)
+    if match:
+        return _name(match.group(1), params)
+    quoted = _QUOTED.match(text)
+    if quoted and not _title_case(text) and quoted.group(1).casefold() not in _LABELS:
+        return _name(quoted.group(1), params)
+    return _key("p", "pundits") if _PUNDITS.search(text) else None
 
 
 def features(title: str, text: str, actors: Iterable[ActorRef], params: EventParams) -> Features:
@@ -148,40 +168,59 @@ def features(title: str, text: str, actors: Iterable[ActorRef], params: EventPar
     return {key: (1 + math.log(count)) * kinds[key] for key, count in counts.items()}
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(when: datetime) -> int:
+    return (when - _EPOCH) // _MICROSECOND
+
+
 class DocumentFrequencies:
-    """How many recent articles had each feature, decayed with `half_life` of event time."""
+    """How many recent articles had each feature, decayed with `half_life` of event time.
+
+    Times are held as integer microseconds since the epoch: the same ages as datetime arithmetic, to the
+    bit, without its cost (this runs for every feature of every article)."""
 
     def __init__(self, params: EventParams) -> None:
         self.params = params
         self._rate = math.log(2) / params.half_life.total_seconds()
-        self._df: dict[int, tuple[float, datetime]] = {}
-        self._docs: tuple[float, datetime] | None = None
+        self._df: dict[int, tuple[float, int]] = {}
+        self._docs: tuple[float, int] | None = None
         self._pruned: datetime | None = None
 
     def __len__(self) -> int:
         return len(self._df)
 
-    def _decayed(self, value: tuple[float, datetime] | None, when: datetime) -> float:
+    def _decayed(self, value: tuple[float, int] | None, at: int) -> float:
         if value is None:
             return 0.0
-        age = (when - value[1]).total_seconds()
-        return value[0] * math.exp(-self._rate * age) if age > 0 else value[0]
+        age = at - value[1]
+        return value[0] * math.exp(-self._rate * (age / 1e6)) if age > 0 else value[0]
 
     def add(self, keys: Iterable[int], when: datetime) -> None:
         """Count one article with these features at event time `when` (a late one counts as on time)."""
+        at = _micros(when)
+        df, plus_one = self._df, self._plus_one
         for key in keys:
-            self._df[key] = self._plus_one(self._df.get(key), when)
-        self._docs = self._plus_one(self._docs, when)
+            df[key] = plus_one(df.get(key), at)
+        self._docs = plus_one(self._docs, at)
 
-    def _plus_one(self, held: tuple[float, datetime] | None, when: datetime) -> tuple[float, datetime]:
-        at = when if held is None else max(when, held[1])
-        return self._decayed(held, at) + 1.0, at
+    def _plus_one(self, held: tuple[float, int] | None, at: int) -> tuple[float, int]:
+        if held is None:
+            return 1.0, at
+        latest = max(at, held[1])
+        return self._decayed(held, latest) + 1.0, latest
 
     def idf(self, key: int, when: datetime) -> float:
-        docs = self._decayed(self._docs, when)
-        return max(
-            0.0, math.log((docs + self.params.prior_docs) / (self._decayed(self._df.get(key), when) + 1))
-        )
+        return self.idfs([key], when)[0]
+
+    def idfs(self, keys: Iterable[int], when: datetime) -> list[float]:
+        """`idf` of each key at `when` (the article count decayed once for all of them)."""
+        at = _micros(when)
+        numerator = self._decayed(self._docs, at) + self.params.prior_docs
+        df, decayed, log = self._df, self._decayed, math.log
+        return [max(0.0, log(numerator / (decayed(df.get(key), at) + 1))) for key in keys]
 
     def expire(self, when: datetime, floor: float = 0.05) -> None:
         """Forget features whose decayed count fell below `floor` (bounded memory); a sweep every quarter
@@ -189,7 +228,8 @@ class DocumentFrequencies:
         if self._pruned is not None and when - self._pruned < self.params.half_life / 4:
             return
         self._pruned = when
-        self._df = {k: v for k, v in self._df.items() if self._decayed(v, when) >= floor}
+        at = _micros(when)
+        self._df = {k: v for k, v in self._df.items() if self._decayed(v, at) >= floor}
 
     def state_bytes(self) -> int:
         """Per feature an 8-byte key, an 8-byte count and an 8-byte time."""
@@ -204,8 +244,10 @@ class _Centroid:
     last_seen: datetime | None = None
     norm: float = 0.0
     principals: tuple[int, ...] = ()
-    languages: set[str] = field(default_factory=set)
     """Its heaviest features (EventParams.principal_names)."""
+    languages: set[str] = field(default_factory=set)
+    speaker: int | None = None
+    """Who spoke in the headlines of all its articles: such a statement's story is the speaker's occasion."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +275,9 @@ class EventIndex:
 
     def weigh(self, base: Features, when: datetime) -> dict[int, float]:
         """The IDF-weighted vector of an article already counted (a replay)."""
-        return {k: w * self.frequencies.idf(k, when) for k, w in base.items()}
+        return {
+            k: w * idf for (k, w), idf in zip(base.items(), self.frequencies.idfs(base, when), strict=True)
+        }
 
     def matches(
         self, vector: Mapping[int, float], when: datetime, speaker: int | None = None, language: str = ""
@@ -269,9 +313,45 @@ class EventIndex:
                 found.append(EventMatch(story_id, similarity))
         return sorted(found, key=lambda m: (-m.similarity, m.story_id))
 
-    def add(self, story_id: str, vector: Mapping[int, float], when: datetime, language: str = "") -> None:
-        """Fold an article's vector into its story's centroid."""
-        story = self._stories.setdefault(story_id, _Centroid())
+    def holding(self, actor_ids: Iterable[str], when: datetime, speaker: int | None = None) -> list[str]:
+        """Live stories whose centroid holds any of these gazetteer actors (by id), within `max_gap` of
+        `when`, and, for a statement by `speaker`, whose principal the speaker is."""
+        found: set[str] = set()
+        for actor_id in actor_ids:
+            found.update(self._postings.get(_key("a", actor_id), ()))
+        stories = self._stories
+        return sorted(
+            sid
+            for sid in found
+            if (seen := stories[sid].last_seen) is not None
+            and abs(when - seen) <= self.params.max_gap
+            and (speaker is None or not self.params.principal_names or speaker in stories[sid].principals)
+        )
+
+    def mergeable(self, a: str, b: str) -> bool:
+        """Whether one report's match with both stories may make them one: not when either opened with a
+        statement by someone who is not a principal of the other (a reaction stays its own occasion)."""
+        first, second = self._stories.get(a), self._stories.get(b)
+        if first is None or second is None or not self.params.principal_names:
+            return True
+        return (first.speaker is None or first.speaker in second.principals) and (
+            second.speaker is None or second.speaker in first.principals
+        )
+
+    def add(
+        self,
+        story_id: str,
+        vector: Mapping[int, float],
+        when: datetime,
+        language: str = "",
+        speaker: int | None = None,
+    ) -> None:
+        """Fold an article's vector into its story's centroid (`speaker`: of its headline)."""
+        story = self._stories.get(story_id)
+        if story is None:
+            story = self._stories[story_id] = _Centroid(speaker=speaker)
+        elif story.speaker != speaker:
+            story.speaker = None  # others report it too: an occasion, no longer one person's statement
         if language:
             story.languages.add(language)
         story.first_seen = when if story.first_seen is None else min(story.first_seen, when)

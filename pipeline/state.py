@@ -136,14 +136,14 @@ class PipelineState:
             base = features(item.title, body(item), analysis.actors, self.event_params)
             seen = self.stories.knows(item.item_id)
             vector = self.events.weigh(base, when) if seen else self.events.observe(base, when)
+            said_by = speaker(item.title, self.event_params)
             # A replay gets its first placement from the text index: no candidates to look for.
-            matches = (
-                []
-                if seen
-                else self.events.matches(vector, when, speaker(item.title, self.event_params), item.language)
-            )
-            best = matches[0] if matches and matches[0].similarity >= self.event_params.threshold else None
-            assignment = self.stories.assign(cluster_doc(item), best.story_id if best else None)
+            matches = [] if seen else self.events.matches(vector, when, said_by, item.language)
+            placed_by_words = matches and matches[0].similarity >= self.event_params.threshold
+            best = matches[0].story_id if placed_by_words else None
+            if best is None and not seen:
+                best = self._linked(analysis, when, said_by)
+            assignment = self.stories.assign(cluster_doc(item), best)
             story_id = self.resolve(assignment.story_id)
             key = stable_hash(item.item_id)
             known = self.book.syndicated(story_id, item.item_id)
@@ -152,14 +152,43 @@ class PipelineState:
                 view = self.book.view(self.resolve(first))
                 return Placed(view, known, True, assignment.linked, merged)
             syndicated = not assignment.is_new_story and assignment.body_similarity >= SYNDICATION_THRESHOLD
-            others = set() if assignment.is_new_story else {self.resolve(m.story_id) for m in matches}
+            others = (
+                set()
+                if assignment.is_new_story
+                else {
+                    other
+                    for m in matches
+                    if self.events.mergeable(story_id, other := self.resolve(m.story_id))
+                }
+            )
             story_id, merged = self._merge(story_id, sorted(others - {story_id}))
             if merged:
                 self._merged_by[key] = (story_id, merged)
             facts = topic_facts(item.item_id, list(analysis.topics))
             self._count(article_ref(item, story_id), facts, list(analysis.actors), syndicated, bool(merged))
-            self.events.add(story_id, vector, when, item.language)
+            self.events.add(story_id, vector, when, item.language, said_by)
             return Placed(self.book.view(story_id), syndicated, False, assignment.linked, merged)
+
+    def _linked(self, analysis: Analysis, when: datetime, said_by: int | None) -> str | None:
+        """The live story of the same watched kind that shares the most gazetteer actors with the article
+        (EventParams.link_actors, link_persons), if any: the link when the words alone do not place it."""
+        p = self.event_params
+        topics = {t["topic"] for t in analysis.topics}
+        persons = {a.id for a in analysis.actors if a.type == "person"}
+        if not topics or len(persons) < p.link_persons:
+            return None
+        mine = {a.id for a in analysis.actors}
+        found = []
+        for story_id in self.events.holding(sorted(persons), when, said_by):
+            view = self.book.view(story_id)
+            shared = mine.intersection(view.actor_ids)
+            if (
+                len(shared) >= p.link_actors
+                and len(shared & persons) >= p.link_persons
+                and not topics.isdisjoint(t.topic for t in view.topics)
+            ):
+                found.append((-len(shared), story_id))
+        return min(found)[1] if found else None
 
     def _count(
         self,
@@ -253,7 +282,7 @@ class PipelineState:
             topics = doc.explanation.get("topics", [])
             facts = topic_facts(doc.article_id, topics)
             self._count(ref, facts, doc.actors, doc.syndicated, bool(doc.merged_stories))
-            self.events.add(doc.story_id, vector, when, doc.language)
+            self.events.add(doc.story_id, vector, when, doc.language, speaker(doc.title, self.event_params))
             self.observe(min(when, doc.fetched))
         for alert in alerts:
             story_id = alert.watchfloor.story_id

@@ -122,3 +122,38 @@ def test_a_report_in_another_language_joins_by_the_names_and_actors_it_shares() 
         "Powódź w Libii", "Tysiące ofiar w Dernie.", [ActorRef(id="LBY", name="Libia", type="country")], P
     )
     assert index.matches(other, T0, language="pl") == []
+
+
+def test_a_headline_quoting_its_speaker_or_pundits_is_a_statement() -> None:
+    assert speaker("Schiff: inquiry is a way to cling to the gavel", P) == speaker("Schiff says no", P)
+    assert speaker("Mike Pence: the party must hold the line", P) == speaker("Pence warns the party", P)
+    labels = ("Photos: the aftermath of the storm", "READ: the memo to the networks", "Live: latest updates")
+    for label in labels:
+        assert speaker(label, P) is None, label
+    assert speaker("Russia-Ukraine War: Talks Stall As Shelling Goes On", P) is None, "Title Case: no telling"
+    assert speaker("China key to any arms deal, experts say", P) == speaker("Trade to slow, analyst says", P)
+    assert speaker("Dozens dead after floods, officials say", P) is None, "officials report the occasion"
+
+
+def test_a_story_opened_by_a_statement_merges_only_where_its_speaker_is_a_principal() -> None:
+    index = EventIndex(P)
+    inquiry = features("House opens impeachment inquiry", "The House opened an impeachment inquiry.", [], P)
+    index.add("inquiry", inquiry, T0)
+    title = "Goldman says there is no evidence for the impeachment inquiry"
+    index.add("goldman", features(title, "Rep. Dan Goldman spoke.", [], P), T0, speaker=speaker(title, P))
+    index.add("vote", features("House inquiry vote", "", [], P), T0)
+    assert not index.mergeable("inquiry", "goldman") and not index.mergeable("goldman", "inquiry")
+    assert index.mergeable("inquiry", "vote"), "stories no one's statement opened may merge"
+    own_title = "Goldman says he will run for the Senate"
+    index.add("run", features(own_title, "Dan Goldman will run.", [], P), T0, speaker=speaker(own_title, P))
+    assert index.mergeable("goldman", "run"), "the speaker is a principal of both"
+
+
+def test_a_statement_story_others_report_too_is_an_occasion_that_may_merge() -> None:
+    index = EventIndex(P)
+    index.add("inquiry", features("House opens impeachment inquiry", "The House voted.", [], P), T0)
+    title = "Analysts see an impeachment fight ahead, experts say"
+    index.add("fight", features(title, "", [], P), T0, speaker=speaker(title, P))
+    assert not index.mergeable("inquiry", "fight")
+    index.add("fight", features("House impeachment inquiry opens", "", [], P), T0)
+    assert index.mergeable("inquiry", "fight"), "a report without the speaker made it an occasion"

@@ -14,6 +14,7 @@ from pipeline.alerting import AlertLedger
 from pipeline.articles import Analysis, analyse, article_doc, cluster_doc
 from pipeline.classify.engine import Classifier
 from pipeline.classify.rules import load_rules
+from pipeline.events import EventParams
 from pipeline.scoring import Watchlist
 from pipeline.state import PipelineState, Placed
 from pipeline.stories import ArticleRef, StoryBook, TopicFact, topic_facts
@@ -771,3 +772,46 @@ def test_a_chain_of_merges_restores_to_the_same_state_and_expires_whole(classifi
 
     state.expire(T0 + timedelta(days=14))
     assert (len(state.book), state.aliases, len(state.ledger), len(state.events)) == (0, {}, 0, 0)
+
+
+# Two reports of one summit in two languages, sharing the kind of event (a leader visit) and its actors:
+# the link places the second in the first's story.
+SUMMIT_ARRIVAL = _variant(
+    GULF,
+    "Kim Jong Un arrives in Russia for a summit with Putin",
+    "North Korea's leader Kim Jong Un arrived in Russia for a summit with President Vladimir Putin.",
+    300,
+    story="summit-arrival",
+)
+SUMMIT_TALKS = _variant(
+    PARIS,
+    "Putin przyjął Kim Dzong Una na kosmodromie",
+    "Prezydent Rosji Władimir Putin przyjął przywódcę Korei Północnej Kim Dzong Una na kosmodromie"
+    " Wostocznyj. Rozmowy trwały kilka godzin.",
+    320,
+    story="summit-talks",
+)
+PUTIN_OTHER = _variant(
+    BALTIC,
+    "Putin hosts Modi in Moscow",
+    "Vladimir Putin received Indian prime minister Narendra Modi in Moscow for a state visit.",
+    330,
+    story="putin-modi",
+)
+
+
+def test_a_report_of_the_same_kind_of_event_about_the_same_actors_joins_its_story(
+    classifier: Classifier,
+) -> None:
+    for item in (SUMMIT_ARRIVAL, SUMMIT_TALKS, PUTIN_OTHER):
+        topics = {t["topic"] for t in analyse(classifier, item).topics}
+        assert "leader_visit" in topics, item.title
+    ledger = _state().ledger
+    unlinked = Run(classifier, PipelineState(ledger, event_params=EventParams(link_actors=99)))
+    arrival = unlinked.placed(SUMMIT_ARRIVAL).story.story_id
+    assert unlinked.placed(SUMMIT_TALKS).story.story_id != arrival, "by their words alone: two stories"
+
+    run = Run(classifier)
+    summit = run.placed(SUMMIT_ARRIVAL).story.story_id
+    assert run.placed(SUMMIT_TALKS).story.story_id == summit
+    assert run.placed(PUTIN_OTHER).story.story_id != summit, "one leader in common is another visit"

@@ -63,7 +63,7 @@ class EventParams:
     title_weight: float = 2.0
     name_weight: float = 2.0
     country_weight: float = 0.5
-    centroid_terms: int = 24
+    centroid_terms: int = 22
     max_chars: int = 600
     """Body text read for features: who and what an event is about is in the lede, and a long article
     must not cost more than a few short ones."""

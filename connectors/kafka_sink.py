@@ -6,11 +6,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.pvalue import PCollection
+from apache_beam.pvalue import PCollection, TaggedOutput
 from apache_beam.utils.windowed_value import WindowedValue
 from kafka import KafkaProducer
 
 from schemas.deadletter import DeadLetter
+
+DEAD = "dead"
+MAX_RECORD_BYTES = 1_048_576 - 1_024
+"""What one record may carry: kafka-python's default max_request_size (and the broker's message.max.bytes,
+about the same), less room for the record's own framing. A larger one fails every send, and so its bundle,
+for ever."""
 
 
 def make_producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
@@ -88,6 +94,34 @@ class WriteToKafka(beam.PTransform[PCollection[Any], Any]):
 
     def expand(self, elements: PCollection[Any]) -> PCollection[Any]:
         return elements | "Produce" >> beam.ParDo(self._fn)
+
+
+class FitRecordsFn(beam.DoFn):
+    """Elements whose record fits in `limit` bytes pass; a larger one becomes a dead letter (``DEAD``)
+    carrying its receipt, so that one oversized record settles instead of failing its bundle for ever."""
+
+    def __init__(
+        self,
+        stage: str,
+        to_record: Callable[[Any], tuple[bytes, bytes]],
+        receipt_of: Callable[[Any], Any],
+        limit: int = MAX_RECORD_BYTES,
+    ) -> None:
+        self._stage = stage
+        self._to_record = to_record
+        self._receipt_of = receipt_of
+        self._limit = limit
+
+    def process(self, element: Any) -> Iterator[Any]:
+        key, value = self._to_record(element)
+        size = len(key) + len(value)
+        if size <= self._limit:
+            yield element
+            return
+        receipt = self._receipt_of(element)
+        reason = f"record of {size:,} bytes is over the {self._limit:,}-byte limit of a Kafka record"
+        origin = str(getattr(receipt, "origin", key.decode(errors="replace")))
+        yield TaggedOutput(DEAD, DeadLetter.of(self._stage, reason, origin, value, receipt))
 
 
 def dead_letter_record(letter: DeadLetter) -> tuple[bytes, bytes]:

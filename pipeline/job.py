@@ -22,7 +22,8 @@ from connectors.es_sink import DEAD as ES_DEAD
 from connectors.es_sink import IndexRequest, WriteToElasticsearch
 from connectors.es_templates import install_templates
 from connectors.kafka_commit import CommitOffsets
-from connectors.kafka_sink import WriteToKafka, dead_letter_record
+from connectors.kafka_sink import DEAD as KAFKA_DEAD
+from connectors.kafka_sink import FitRecordsFn, WriteToKafka, dead_letter_record
 from connectors.kafka_source import ReadFromKafka
 from pipeline.cluster import ClusterParams
 from pipeline.core import shard_of
@@ -104,11 +105,14 @@ def build(pipeline: beam.Pipeline, cfg: JobConfig) -> None:
         | "ToIndexRequests" >> beam.Map(index_request, s.articles_index, s.alerts_index)
         | "WriteToElasticsearch" >> WriteToElasticsearch(cfg.es_url)
     )
-    published = processed.alerts | "PublishAlerts" >> WriteToKafka(
+    fitting = processed.alerts | "FitAlertRecords" >> beam.ParDo(
+        FitRecordsFn("publish_alert", alert_record, _alert_receipt)
+    ).with_outputs(KAFKA_DEAD, main="alerts")
+    published = fitting.alerts | "PublishAlerts" >> WriteToKafka(
         cfg.bootstrap, s.alerts_topic, alert_record, tag_of=_alert_receipt
     )
     dead_written = (
-        (processed.dead, written[ES_DEAD])
+        (processed.dead, written[ES_DEAD], fitting[KAFKA_DEAD])
         | "CollectDeadLetters" >> beam.Flatten()
         | "WriteDeadLetters"
         >> WriteToKafka(cfg.bootstrap, s.dead_letter_topic, dead_letter_record, tag_of=_letter_receipt)

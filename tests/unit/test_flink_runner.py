@@ -45,6 +45,8 @@ def test_flink_run_checkpoints_and_finishes_bundles_before_each_checkpoint() -> 
     assert "--job_endpoint=127.0.0.1:4711" in args and "--parallelism=2" in args
     assert any(a.startswith("--checkpointing_interval=") for a in args)
     assert "--finish_bundle_before_checkpointing" in args  # without it nothing passes the first stage
+    bundle = [int(a.split("=")[1]) for a in args if a.startswith("--max_bundle_time_mills=")]
+    assert bundle and bundle[0] < 1000, "Beam's 1 s default bundle time costs ~1 s of latency per stage"
 
 
 def test_flink_options_are_streaming_loopback_and_extra_args_override_ours() -> None:

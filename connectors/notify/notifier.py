@@ -320,8 +320,11 @@ class Notifier:
             # A crashed notifier's partitions move to a live one within ~10 s, not the 45 s default.
             session_timeout_ms=10_000,
             heartbeat_interval_ms=3_000,
+            # A topic whose metadata the first join did not see (just created) is assigned at the next
+            # metadata refresh: within 15 s, not the 5 min default (seen: a notifier idle for minutes).
+            metadata_max_age_ms=15_000,
         )
-        topics = [self._alerts_topic, *([self._ops_topic] if self._ops_topic else [])]
+        topics = list(dict.fromkeys([self._alerts_topic, *([self._ops_topic] if self._ops_topic else [])]))
         consumer.subscribe(topics, listener=_Rebalance(self, consumer))
         idle_since = time.monotonic()
         snoozes_read = time.monotonic()

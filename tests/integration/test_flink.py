@@ -1,4 +1,5 @@
-"""The streaming job on Flink: Beam's job server with an embedded MiniCluster, parallelism 1 and 2.
+"""The streaming job on Flink: Beam's job server with an embedded MiniCluster, parallelism 1 (parallelism 2,
+with workers in processes of their own, is tests/integration/test_flink_equivalence.py's).
 
 The same canonical scenario as on Prism (tests/support/canonical.py) must give the same stories and
 alerts. A stop must leave no job server JVM: Beam's Cancel does not end a MiniCluster job, so
@@ -37,22 +38,4 @@ def test_canonical_scenario_on_flink_p1_gives_prisms_results_and_leaves_no_jvm(
         assert not group_alive(proc.pid), "a process of the pipeline's group outlived it"
     finally:
         stop(proc)  # a failed run must not leave its JVM to the next test either
-    check_results(es, job, outlets)
-
-
-def test_canonical_scenario_on_flink_p2_gives_the_same_stories_and_alerts(
-    stack: LocalStack, tmp_path: Path
-) -> None:
-    """At parallelism 2 the items topic's three partitions are read by two readers; the keyed core still
-    sees every copy, so the checks Prism passes (one story, one alert per topic, all committed) hold."""
-    job = JobEnv(stack.settings)
-    job.create_topics()
-    outlets = ingest_scenario(job, tmp_path)
-    es = Elasticsearch(stack.settings.es_url)
-    log = tmp_path / "pipeline.log"
-    proc = job.start_pipeline(log, "--runner", "flink", "--parallelism", "2")
-    try:
-        wait_until_all_written(es, job, proc)
-    finally:
-        assert stop(proc) == 0, log.read_text()[-3000:]
     check_results(es, job, outlets)

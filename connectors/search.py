@@ -118,7 +118,7 @@ def alert_detail(es: Elasticsearch, alert_id: str, indices: Indices = Indices())
             query={"term": {"story_id": w["story_id"]}},
             size=200,
             sort=[{"@timestamp": "asc"}],
-            source_includes=["@timestamp", "title", "url", "source", "syndicated", "feed_id", "topics"],
+            source_includes=["@timestamp", "title", "url", "watchfloor", "syndicated", "topics"],
         )["hits"]["hits"]
     except NotFoundError:
         articles = []

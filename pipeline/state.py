@@ -262,10 +262,10 @@ class PipelineState:
         for doc in articles:
             n_articles += 1
             when = doc.timestamp
-            self.dedup.remember(dedup_keys_of(doc.article_id, doc.url, doc.content_hash), when)
+            self.dedup.remember(dedup_keys_of(doc.article_id, doc.link, doc.content_hash), when)
             text = doc.content or doc.summary
             self.stories.restore(
-                ClusterDoc(doc.article_id, doc.title, text, doc.feed_id, doc.source.tier, when), doc.story_id
+                ClusterDoc(doc.article_id, doc.title, text, doc.feed.id, doc.feed.tier, when), doc.story_id
             )
             vector = self.events.observe(features(doc.title, text, doc.actors, self.event_params), when)
             for absorbed in doc.merged_stories:
@@ -277,7 +277,7 @@ class PipelineState:
             if doc.merged_stories:
                 self._merged_by[stable_hash(doc.article_id)] = (doc.story_id, tuple(doc.merged_stories))
             ref = ArticleRef(
-                doc.article_id, doc.story_id, doc.title, doc.url, doc.feed_id, doc.source.tier, when
+                doc.article_id, doc.story_id, doc.title, doc.link, doc.feed.id, doc.feed.tier, when
             )
             topics = doc.explanation.get("topics", [])
             facts = topic_facts(doc.article_id, topics)

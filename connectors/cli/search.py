@@ -47,7 +47,7 @@ def search(
     for r in rows:
         table.add_row(
             r["@timestamp"][:16].replace("T", " "),
-            r["source"]["name"],
+            r["watchfloor"]["feed"]["name"],
             r["title"],
             ", ".join(r.get("topics", [])),
             r["story_id"],
@@ -140,8 +140,8 @@ def show(
     for a in detail["articles"]:
         sources.add_row(
             a["@timestamp"][:16].replace("T", " "),
-            a["source"]["name"],
-            a["source"]["tier"],
+            a["watchfloor"]["feed"]["name"],
+            a["watchfloor"]["feed"]["tier"],
             a["title"],
             "syndicated" if a.get("syndicated") else "",
         )

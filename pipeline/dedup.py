@@ -51,6 +51,8 @@ class ExactDeduper:
             raise ValueError("window must be positive")
         self.window = window
         self._seen: dict[DedupKey, datetime] = {}
+        self._holder: dict[DedupKey, str] = {}
+        """Key -> the item id that recorded it: the article an exact copy duplicates."""
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -66,9 +68,20 @@ class ExactDeduper:
 
     def remember(self, keys: DedupKeys, stamp: datetime) -> None:
         """Record keys as seen at event time `stamp` (also how state is rebuilt after a restart)."""
+        holder = dict(keys).get("id")
         for key in keys:
             if self._seen.get(key, stamp) <= stamp:
                 self._seen[key] = stamp
+            if holder is not None:
+                self._holder.setdefault(key, holder)
+
+    def holder(self, item: FeedItem) -> str | None:
+        """The id of the item that recorded the first of `item`'s keys seen (what it duplicates)."""
+        match = first_seen_key(dedup_keys(item), self._seen.__contains__)
+        return None if match is None else self._holder.get(match)
+
+    def knows(self, item_id: str) -> bool:
+        return ("id", item_id) in self._seen
 
     def expire(self, watermark: datetime) -> int:
         """Drop keys whose event time is older than `watermark - window`; returns how many."""
@@ -78,4 +91,5 @@ class ExactDeduper:
         old = [key for key, stamp in self._seen.items() if stamp < cutoff]
         for key in old:
             del self._seen[key]
+            self._holder.pop(key, None)
         return len(old)

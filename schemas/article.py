@@ -86,12 +86,28 @@ class FeedRef(BaseModel):
         return cls(id=source.feed_id, **source.model_dump(exclude={"feed_id"}))
 
 
+COPIES_KEPT = 20
+"""Exact copies an article lists: enough to find a wire story by any outlet's link, bounded per document."""
+
+
+class ArticleCopy(BaseModel):
+    """An exact copy (same canonical link or content hash) from another feed, dropped by dedup."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item_id: str
+    feed_id: str
+    url: str | None = None
+    seen: AwareDatetime = Field(description="When the copy was fetched.")
+
+
 class ArticleDetails(BaseModel):
-    """``watchfloor.*`` of an article: where it came from."""
+    """``watchfloor.*`` of an article: where it came from, and who else carried it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     feed: FeedRef
+    copies: list[ArticleCopy] = Field(default_factory=list, max_length=COPIES_KEPT)
 
 
 class ArticleDoc(BaseModel):

@@ -21,7 +21,9 @@ def _es() -> Any:
 
 
 def search(
-    text: str = typer.Argument("", help='Words to find in headlines and text, e.g. "kim putin".'),
+    text: str = typer.Argument(
+        "", help='Words to find in headlines and text, e.g. "kim putin", or a link of any outlet carrying it.'
+    ),
     topic: str | None = typer.Option(None, help="Only articles with this topic, e.g. arms_transfer."),
     actor: str | None = typer.Option(None, help="Only articles naming this actor id, e.g. PRK."),
     since: str | None = typer.Option(None, help=SINCE_HELP),

@@ -127,12 +127,14 @@ class PipelineState:
             return self.dedup.seen(item)
 
     def copy(self, item: FeedItem) -> tuple[str, tuple[ArticleCopy, ...]] | None:
-        """Record `item`, an exact duplicate, as a copy of the article it duplicates; returns that article
-        and its whole list of copies, or None when nothing changed (a copy seen before, a full list)."""
+        """Record `item`, an exact duplicate from another feed, as a copy of the article it duplicates;
+        returns that article and its whole list of copies, or None when nothing changed (the same feed
+        again, a copy seen before, a full list)."""
         with self.lock:
-            article_id = self.dedup.holder(item)
-            if article_id is None or article_id == item.item_id:
+            holder = self.dedup.holder(item)
+            if holder is None or holder[1] == item.feed_id:
                 return None
+            article_id = holder[0]
             kept = self.copies.get(article_id, ())
             if len(kept) >= COPIES_KEPT or any(c.item_id == item.item_id for c in kept):
                 return None
@@ -279,7 +281,7 @@ class PipelineState:
         for doc in articles:
             n_articles += 1
             when = doc.timestamp
-            self.dedup.remember(dedup_keys_of(doc.article_id, doc.link, doc.content_hash), when)
+            self.dedup.remember(dedup_keys_of(doc.article_id, doc.link, doc.content_hash), when, doc.feed.id)
             if doc.watchfloor.copies:
                 self.copies[doc.article_id] = tuple(doc.watchfloor.copies)
             text = doc.content or doc.summary

@@ -14,7 +14,7 @@ from pipeline.job import index_request
 from pipeline.records import DocKind
 from pipeline.state import PipelineState
 from pipeline.tracking import Origin, Receipt
-from schemas.article import COPIES_KEPT, ArticleDetails
+from schemas.article import COPIES_KEPT, ArticleCopy, ArticleDetails
 from schemas.item import FeedItem
 from tests.support.pipeline import feed_item
 
@@ -29,6 +29,15 @@ def _state_with(original: FeedItem) -> PipelineState:
     state = PipelineState.configured(DEPLOY)
     assert state.deduplicate(original) is None
     return state
+
+
+def _one_copy(original: FeedItem, known: FeedItem) -> tuple[str, tuple[ArticleCopy, ...]]:
+    """What `original`'s state returns for its first copy `known`."""
+    state = _state_with(original)
+    state.deduplicate(known)
+    copied = state.copy(known)
+    assert copied is not None
+    return copied
 
 
 def _copy(feed: str, n: int, minutes: int = 1) -> FeedItem:
@@ -49,6 +58,8 @@ def test_a_copy_by_hash_or_url_is_listed_once_on_the_article_it_duplicates() -> 
         (by_hash.item_id, "courier", by_hash.url, by_hash.fetched)
     ]
     assert state.deduplicate(by_hash) == "hash" and state.copy(by_hash) is None  # polled again
+    same_feed = by_hash.model_copy(update={"item_id": "f" * 32, "feed_id": "wire"})  # a changed GUID
+    assert state.deduplicate(same_feed) == "hash" and state.copy(same_feed) is None
     assert state.deduplicate(by_url) == "url"
     copied = state.copy(by_url)
     assert copied is not None
@@ -68,10 +79,7 @@ def test_copies_are_bounded() -> None:
 
 def test_a_restored_article_keeps_its_copies_and_a_new_copy_extends_them() -> None:
     original, known = _copy("wire", 1, 0), _copy("courier", 7)
-    live = _state_with(original)
-    live.deduplicate(known)
-    copied = live.copy(known)
-    assert copied is not None
+    copied = _one_copy(original, known)
     doc = article_doc(original, NOTHING, "st-1", syndicated=False)
     stored = doc.model_copy(
         update={"watchfloor": ArticleDetails(feed=doc.watchfloor.feed, copies=list(copied[1]))}
@@ -89,10 +97,7 @@ def test_a_restored_article_keeps_its_copies_and_a_new_copy_extends_them() -> No
 
 def test_the_copies_write_is_a_partial_update_with_the_whole_list() -> None:
     original, known = _copy("wire", 1, 0), _copy("courier", 7)
-    state = _state_with(original)
-    state.deduplicate(known)
-    copied = state.copy(known)
-    assert copied is not None
+    copied = _one_copy(original, known)
     receipt = Receipt(Origin("items", 0, 5, 5), "copy", 1)
     write = copies_write(*copied, receipt)
     assert (write.kind, write.doc_id, write.partial) == (DocKind.article, original.item_id, True)

@@ -41,13 +41,29 @@ class IndexRequest:
     create: bool = False
     """Write only if no document has this id (the first write wins: a replayed article must not move
     the document to the story its stream position would give it now)."""
+    partial: bool = False
+    """Merge `source` into the stored document (an update: lists replaced whole). The document may not
+    be written yet (its write is in another batch in flight), so a missing one is retried a while."""
+
+    @property
+    def key(self) -> tuple[str, str, bool]:
+        return self.index, self.doc_id, self.partial
+
+    @property
+    def op(self) -> str:
+        return "update" if self.partial else "create" if self.create else "index"
 
 
 CONFLICT = 409
+MISSING = 404
+MISSING_RETRIES = 8
+"""Attempts (about a minute of backoff) before an update of a document never written is a dead letter."""
 
 
-def _is_transient(status: int) -> bool:
-    return status in (408, 429) or status >= 500
+def _is_transient(status: int, attempt: int = 0, partial: bool = False) -> bool:
+    return (
+        status in (408, 429) or status >= 500 or (partial and status == MISSING and attempt < MISSING_RETRIES)
+    )
 
 
 def _request_status(exc: TransportError | ApiError) -> int:
@@ -79,10 +95,11 @@ class _BulkWriteFn(beam.DoFn):
             self._es.close()
 
     def process(self, batch: list[IndexRequest]) -> Iterator[Any]:
-        # One write per document id (the latest request wins); every request's tag is answered.
-        pending: dict[tuple[str, str], list[IndexRequest]] = {}
-        for r in batch:
-            pending.setdefault((r.index, r.doc_id), []).append(r)
+        # One write and one update per document id (the latest request of each wins; writes go first,
+        # so an update applies to the document written in the same batch); every tag is answered.
+        pending: dict[tuple[str, str, bool], list[IndexRequest]] = {}
+        for r in sorted(batch, key=lambda r: r.partial):
+            pending.setdefault(r.key, []).append(r)
         attempt = 0
         while pending and not self._torn_down:
             failures = self._bulk([reqs[-1] for reqs in pending.values()])
@@ -90,7 +107,7 @@ class _BulkWriteFn(beam.DoFn):
             for key in [k for k in pending if k not in failures]:
                 yield from pending.pop(key)
             for key, (status, error) in failures.items():
-                if not _is_transient(status):
+                if not _is_transient(status, attempt, partial=key[2]):
                     for req in pending.pop(key):
                         yield beam.pvalue.TaggedOutput(
                             DEAD,
@@ -108,32 +125,32 @@ class _BulkWriteFn(beam.DoFn):
                 log.warning("elasticsearch: retrying %d documents in %.1fs", len(pending), delay)
                 time.sleep(delay)
 
-    def _bulk(self, requests: list[IndexRequest]) -> dict[tuple[str, str], tuple[int, str]]:
+    def _bulk(self, requests: list[IndexRequest]) -> dict[tuple[str, str, bool], tuple[int, str]]:
         """Bulk requests; returns failed items by key. A transient request failure fails every item; a
         client error is pinned on single documents by halving the batch."""
         assert self._es is not None
         operations: list[dict[str, Any]] = []
         for r in requests:
             operations += [
-                {"create" if r.create else "index": {"_index": r.index, "_id": r.doc_id}},
-                r.source,
+                {r.op: {"_index": r.index, "_id": r.doc_id}},
+                {"doc": r.source} if r.partial else r.source,
             ]
         try:
             resp = self._es.bulk(operations=operations, refresh=self._refresh)
         except (TransportError, ApiError) as exc:
             status = _request_status(exc)
             if _is_transient(status) or len(requests) == 1:
-                return {(r.index, r.doc_id): (status, f"request rejected: {exc}"[:1000]) for r in requests}
+                return {r.key: (status, f"request rejected: {exc}"[:1000]) for r in requests}
             half = len(requests) // 2
             return self._bulk(requests[:half]) | self._bulk(requests[half:])
         failures = {}
         if resp.get("errors"):
             for r, item in zip(requests, resp["items"], strict=True):
-                result = item["create" if r.create else "index"]
+                result = item[r.op]
                 if r.create and result.get("status") == CONFLICT:
                     continue  # already written: what a create-only write wants
                 if result.get("status", 500) >= 300:
-                    failures[(r.index, r.doc_id)] = (result["status"], json.dumps(result.get("error"))[:1000])
+                    failures[r.key] = (result["status"], json.dumps(result.get("error"))[:1000])
         return failures
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
+from connectors.feeds.normalize import canonical_url
 from schemas.notify import SEVERITY_ORDER
 
 
@@ -23,6 +24,24 @@ def _since(since: timedelta | None) -> list[dict[str, Any]]:
     return [{"range": {"@timestamp": {"gte": (datetime.now(UTC) - since).isoformat()}}}]
 
 
+LINK_FIELDS = ("url.full", "url.original", "watchfloor.copies.url")
+"""Where an article keeps links: its own, as canonicalised and as the feed spelt it, and its copies'."""
+
+
+def _is_link(text: str) -> bool:
+    return text.strip().lower().startswith(("http://", "https://")) and " " not in text.strip()
+
+
+def _link_query(link: str) -> dict[str, Any]:
+    """The article whose own link, or one of whose exact copies' links, is `link` (canonical or not)."""
+    spellings = sorted({link, canonical_url(link) or link})
+    return {"bool": {"should": [{"terms": {field: spellings}} for field in LINK_FIELDS]}}
+
+
+def _words_query(text: str) -> dict[str, Any]:
+    return {"multi_match": {"query": text, "fields": ["title^3", "summary", "content"], "operator": "and"}}
+
+
 def search_articles(
     es: Elasticsearch,
     text: str,
@@ -33,17 +52,14 @@ def search_articles(
     size: int = 20,
     indices: Indices = Indices(),
 ) -> list[dict[str, Any]]:
-    """Best matches first (headline weighted over body); filters narrow without changing the ranking."""
+    """Best matches first (headline weighted over body); a link finds the article that has it, as its
+    own or an exact copy's; filters narrow without changing the ranking."""
     filters = _since(since)
     if topic:
         filters.append({"term": {"topics": topic}})
     if actor:
         filters.append({"term": {"actor_ids": actor}})
-    must = (
-        [{"multi_match": {"query": text, "fields": ["title^3", "summary", "content"], "operator": "and"}}]
-        if text.strip()
-        else []
-    )
+    must = [_link_query(text.strip()) if _is_link(text) else _words_query(text)] if text.strip() else []
     query = {"bool": {"must": must, "filter": filters}}
     sort: list[Any] = ["_score", {"@timestamp": "desc"}] if must else [{"@timestamp": "desc"}]
     try:
@@ -118,7 +134,7 @@ def alert_detail(es: Elasticsearch, alert_id: str, indices: Indices = Indices())
             query={"term": {"story_id": w["story_id"]}},
             size=200,
             sort=[{"@timestamp": "asc"}],
-            source_includes=["@timestamp", "title", "url", "source", "syndicated", "feed_id", "topics"],
+            source_includes=["@timestamp", "title", "url", "watchfloor", "syndicated", "topics"],
         )["hits"]["hits"]
     except NotFoundError:
         articles = []

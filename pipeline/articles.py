@@ -9,7 +9,7 @@ from pipeline.classify.engine import Classification, Classifier
 from pipeline.classify.limits import clipped, head
 from pipeline.cluster import ClusterDoc
 from pipeline.stories import ArticleRef
-from schemas.article import ActorRef, ArticleDoc, TopicScore
+from schemas.article import ActorRef, ArticleDetails, ArticleDoc, ArticleUrl, FeedRef, TopicScore
 from schemas.item import FeedItem
 
 
@@ -75,8 +75,7 @@ def article_doc(
             "@timestamp": item.event_time,
             "article_id": item.item_id,
             "story_id": story_id,
-            "feed_id": item.feed_id,
-            "url": item.url,
+            "url": ArticleUrl.of(item),
             "title": item.title,
             **text,
             "language": item.language,
@@ -84,7 +83,7 @@ def article_doc(
             "updated": item.updated,
             "fetched": item.fetched,
             "content_hash": item.content_hash,
-            "source": item.source,
+            "watchfloor": ArticleDetails(feed=FeedRef.of(item.source)),
             "topics": [t["topic"] for t in analysis.topics],
             "topic_scores": [TopicScore(topic=t["topic"], score=t["score"]) for t in analysis.topics],
             "actors": list(analysis.actors),

@@ -25,6 +25,7 @@ from pipeline.records import ALERTS, DONE, AlertMessage, Analysed, DocKind, DocW
 from pipeline.state import PipelineState
 from pipeline.textnorm import stable_hash
 from pipeline.tracking import Receipt
+from schemas.article import ArticleCopy
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,12 @@ ShardRestore = Callable[[str], PipelineState]
 def shard_of(language: str, shards: int) -> str:
     """The state shard of an article in `language`: "0" for one shard, else by a stable hash of it."""
     return "0" if shards == 1 else str(stable_hash(language) % shards)
+
+
+def copies_write(article_id: str, copies: tuple[ArticleCopy, ...], receipt: Receipt) -> DocWrite:
+    """The article's whole list of copies, merged into its document: the same list whatever replays."""
+    listed = [c.model_dump(mode="json", exclude_none=True) for c in copies]
+    return DocWrite(DocKind.article, article_id, {"watchfloor": {"copies": listed}}, receipt, partial=True)
 
 
 def keyed(analysed: Analysed, shards: int) -> tuple[str, Analysed]:
@@ -75,7 +82,11 @@ class StoryCoreFn(beam.DoFn):
         kind = state.deduplicate(a.item)
         if kind in {"url", "hash"}:
             self._duplicates.inc()
-            yield TaggedOutput(DONE, Receipt(a.origin, "duplicate", 1))
+            copied = state.copy(a.item)
+            if copied is None:
+                yield TaggedOutput(DONE, Receipt(a.origin, "duplicate", 1))
+            else:
+                yield copies_write(*copied, Receipt(a.origin, "copy", 1))
             return
         if kind == "id":
             self._replays.inc()

@@ -51,6 +51,8 @@ class ExactDeduper:
             raise ValueError("window must be positive")
         self.window = window
         self._seen: dict[DedupKey, datetime] = {}
+        self._holder: dict[DedupKey, tuple[str, str]] = {}
+        """Key -> the item id and feed that recorded it: the article an exact copy duplicates."""
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -61,14 +63,26 @@ class ExactDeduper:
         match = first_seen_key(keys, self._seen.__contains__)
         if match is not None:
             return match[0]
-        self.remember(keys, item.event_time)
+        self.remember(keys, item.event_time, item.feed_id)
         return None
 
-    def remember(self, keys: DedupKeys, stamp: datetime) -> None:
+    def remember(self, keys: DedupKeys, stamp: datetime, feed_id: str = "") -> None:
         """Record keys as seen at event time `stamp` (also how state is rebuilt after a restart)."""
+        item_id = dict(keys).get("id")
+        holder = None if item_id is None else (item_id, feed_id)
         for key in keys:
             if self._seen.get(key, stamp) <= stamp:
                 self._seen[key] = stamp
+            if holder is not None:
+                self._holder.setdefault(key, holder)
+
+    def holder(self, item: FeedItem) -> tuple[str, str] | None:
+        """The item id and feed that recorded the first of `item`'s keys seen (what it duplicates)."""
+        match = first_seen_key(dedup_keys(item), self._seen.__contains__)
+        return None if match is None else self._holder.get(match)
+
+    def knows(self, item_id: str) -> bool:
+        return ("id", item_id) in self._seen
 
     def expire(self, watermark: datetime) -> int:
         """Drop keys whose event time is older than `watermark - window`; returns how many."""
@@ -78,4 +92,5 @@ class ExactDeduper:
         old = [key for key, stamp in self._seen.items() if stamp < cutoff]
         for key in old:
             del self._seen[key]
+            self._holder.pop(key, None)
         return len(old)

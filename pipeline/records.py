@@ -72,6 +72,8 @@ class DocWrite:
     receipt: Receipt
     create: bool = False
     """Write only if no document has this id: a replayed article keeps its first placement."""
+    partial: bool = False
+    """Merge `source` into the stored document (its lists replaced whole) instead of replacing it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from pipeline.scoring import Watchlist
 from pipeline.stories import SYNDICATION_THRESHOLD, ArticleRef, StoryBook, StoryView, TopicFact, topic_facts
 from pipeline.textnorm import stable_hash
 from schemas.alert import AlertDoc
-from schemas.article import ActorRef, ArticleDoc
+from schemas.article import COPIES_KEPT, ActorRef, ArticleCopy, ArticleDoc
 from schemas.item import FeedItem
 
 EXPIRE_EVERY = timedelta(minutes=10)
@@ -65,6 +65,8 @@ class PipelineState:
         self.book = StoryBook()
         self.events = EventIndex(self.event_params)
         self.surges = SurgeDetector()
+        self.copies: dict[str, tuple[ArticleCopy, ...]] = {}
+        """Article id -> the exact copies it lists (``watchfloor.copies``), while its dedup keys live."""
         self.aliases: dict[str, str] = {}
         """Merged story id -> the story it was merged into (near-copies of its text still find it)."""
         self._merged_by: dict[int, tuple[str, tuple[str, ...]]] = {}
@@ -97,6 +99,7 @@ class PipelineState:
     def expire(self, watermark: datetime) -> None:
         self._expired_at = watermark
         self.dedup.expire(watermark)
+        self.copies = {aid: kept for aid, kept in self.copies.items() if self.dedup.knows(aid)}
         gone = self._gone(self.stories.expire(watermark))
         self.book.forget(gone)
         self.ledger.forget(gone)
@@ -122,6 +125,22 @@ class PipelineState:
         with self.lock:
             self.observe(min(item.event_time, item.fetched))
             return self.dedup.seen(item)
+
+    def copy(self, item: FeedItem) -> tuple[str, tuple[ArticleCopy, ...]] | None:
+        """Record `item`, an exact duplicate from another feed, as a copy of the article it duplicates;
+        returns that article and its whole list of copies, or None when nothing changed (the same feed
+        again, a copy seen before, a full list)."""
+        with self.lock:
+            holder = self.dedup.holder(item)
+            if holder is None or holder[1] == item.feed_id:
+                return None
+            article_id = holder[0]
+            kept = self.copies.get(article_id, ())
+            if len(kept) >= COPIES_KEPT or any(c.item_id == item.item_id for c in kept):
+                return None
+            seen = ArticleCopy(item_id=item.item_id, feed_id=item.feed_id, url=item.url, seen=item.fetched)
+            self.copies[article_id] = (*kept, seen)
+            return article_id, self.copies[article_id]
 
     def resolve(self, story_id: str) -> str:
         while story_id in self.aliases:
@@ -262,10 +281,12 @@ class PipelineState:
         for doc in articles:
             n_articles += 1
             when = doc.timestamp
-            self.dedup.remember(dedup_keys_of(doc.article_id, doc.url, doc.content_hash), when)
+            self.dedup.remember(dedup_keys_of(doc.article_id, doc.link, doc.content_hash), when, doc.feed.id)
+            if doc.watchfloor.copies:
+                self.copies[doc.article_id] = tuple(doc.watchfloor.copies)
             text = doc.content or doc.summary
             self.stories.restore(
-                ClusterDoc(doc.article_id, doc.title, text, doc.feed_id, doc.source.tier, when), doc.story_id
+                ClusterDoc(doc.article_id, doc.title, text, doc.feed.id, doc.feed.tier, when), doc.story_id
             )
             vector = self.events.observe(features(doc.title, text, doc.actors, self.event_params), when)
             for absorbed in doc.merged_stories:
@@ -277,7 +298,7 @@ class PipelineState:
             if doc.merged_stories:
                 self._merged_by[stable_hash(doc.article_id)] = (doc.story_id, tuple(doc.merged_stories))
             ref = ArticleRef(
-                doc.article_id, doc.story_id, doc.title, doc.url, doc.feed_id, doc.source.tier, when
+                doc.article_id, doc.story_id, doc.title, doc.link, doc.feed.id, doc.feed.tier, when
             )
             topics = doc.explanation.get("topics", [])
             facts = topic_facts(doc.article_id, topics)

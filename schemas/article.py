@@ -1,5 +1,9 @@
 """Documents the pipeline writes to Elasticsearch; field names match ``schemas/es/*.json`` (strict).
 
+ECS where ECS has the field (``@timestamp``, ``url.*``), Watchfloor's own namespace (``watchfloor.*``)
+for the feed and the exact copies, so a Kibana data view over articles and alerts has no conflicting
+field (docs/adr/0009-ecs-alignment.md).
+
 Ids (ADR 0002): ``article_id`` is the ``item_id`` of the first copy seen (exact duplicates collapse into
 it), ``story_id`` comes from the first article of a story, ``alert_id`` from (story_id, topic, revision).
 """
@@ -8,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from schemas.item import ItemSource
+from schemas.feed import SourceTier
+from schemas.item import FeedItem, ItemSource
 
 
 def alert_id(story_id: str, topic: str, revision: int) -> str:
@@ -38,6 +44,72 @@ class ActorRef(BaseModel):
     country: str | None = None
 
 
+class ArticleUrl(BaseModel):
+    """ECS ``url``: the canonical link (``full``), the feed's own spelling if it differs (``original``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    full: str
+    original: str | None = None
+    domain: str
+    path: str | None = None
+    scheme: str | None = None
+
+    @classmethod
+    def of(cls, item: FeedItem) -> ArticleUrl | None:
+        if item.url is None:
+            return None
+        parts = urlsplit(item.url)
+        original = item.original_url if item.original_url != item.url else None
+        return cls(
+            full=item.url,
+            original=original,
+            domain=parts.hostname or "",
+            path=parts.path or "/",
+            scheme=parts.scheme,
+        )
+
+
+class FeedRef(BaseModel):
+    """``watchfloor.feed``: the outlet's feed, from the registry (ECS ``source.*`` is a network peer)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    name: str
+    tier: SourceTier
+    country: str | None = None
+    domain: str = Field(description="The publisher's host (the link's, else the feed's).")
+
+    @classmethod
+    def of(cls, source: ItemSource) -> FeedRef:
+        return cls(id=source.feed_id, **source.model_dump(exclude={"feed_id"}))
+
+
+COPIES_KEPT = 20
+"""Exact copies an article lists: enough to find a wire story by any outlet's link, bounded per document."""
+
+
+class ArticleCopy(BaseModel):
+    """An exact copy (same canonical link or content hash) from another feed, dropped by dedup."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item_id: str
+    feed_id: str
+    url: str | None = None
+    seen: AwareDatetime = Field(description="When the copy was fetched.")
+
+
+class ArticleDetails(BaseModel):
+    """``watchfloor.*`` of an article: where it came from, and who else carried it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    feed: FeedRef
+    copies: list[ArticleCopy] = Field(default_factory=list, max_length=COPIES_KEPT)
+
+
 class ArticleDoc(BaseModel):
     """``watchfloor-articles``: one deduplicated article, ``_id`` = article_id."""
 
@@ -46,8 +118,7 @@ class ArticleDoc(BaseModel):
     timestamp: AwareDatetime = Field(alias="@timestamp")
     article_id: str
     story_id: str
-    feed_id: str
-    url: str | None = None
+    url: ArticleUrl | None = None
     title: str
     summary: str = ""
     content: str = ""
@@ -56,7 +127,7 @@ class ArticleDoc(BaseModel):
     updated: AwareDatetime | None = None
     fetched: AwareDatetime
     content_hash: str
-    source: ItemSource
+    watchfloor: ArticleDetails
     topics: list[str] = Field(default_factory=list)
     topic_scores: list[TopicScore] = Field(default_factory=list)
     actors: list[ActorRef] = Field(default_factory=list)
@@ -70,6 +141,15 @@ class ArticleDoc(BaseModel):
         description="Stories this article showed to report its story's event too, merged into story_id.",
     )
     explanation: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def feed(self) -> FeedRef:
+        return self.watchfloor.feed
+
+    @property
+    def link(self) -> str | None:
+        """The canonical link, as dedup keys it."""
+        return self.url.full if self.url else None
 
     def to_es(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -21,7 +21,9 @@ def _es() -> Any:
 
 
 def search(
-    text: str = typer.Argument("", help='Words to find in headlines and text, e.g. "kim putin".'),
+    text: str = typer.Argument(
+        "", help='Words to find in headlines and text, e.g. "kim putin", or a link of any outlet carrying it.'
+    ),
     topic: str | None = typer.Option(None, help="Only articles with this topic, e.g. arms_transfer."),
     actor: str | None = typer.Option(None, help="Only articles naming this actor id, e.g. PRK."),
     since: str | None = typer.Option(None, help=SINCE_HELP),
@@ -47,7 +49,7 @@ def search(
     for r in rows:
         table.add_row(
             r["@timestamp"][:16].replace("T", " "),
-            r["source"]["name"],
+            r["watchfloor"]["feed"]["name"],
             r["title"],
             ", ".join(r.get("topics", [])),
             r["story_id"],
@@ -140,8 +142,8 @@ def show(
     for a in detail["articles"]:
         sources.add_row(
             a["@timestamp"][:16].replace("T", " "),
-            a["source"]["name"],
-            a["source"]["tier"],
+            a["watchfloor"]["feed"]["name"],
+            a["watchfloor"]["feed"]["tier"],
             a["title"],
             "syndicated" if a.get("syndicated") else "",
         )

@@ -130,7 +130,7 @@ class Demo:
 
     def _clear_previous_demo(self, es: Elasticsearch) -> None:
         s = self.pipeline_settings
-        prefix = {"prefix": {"feed_id": DEMO_PREFIX}}
+        prefix = {"prefix": {"watchfloor.feed.id": DEMO_PREFIX}}
         for index, query in (
             (s.articles_index, prefix),
             (s.alerts_index, {"prefix": {"watchfloor.sources": DEMO_PREFIX}}),
@@ -207,7 +207,8 @@ class Demo:
     def _counts(self, es: Elasticsearch) -> dict[str, Any]:
         s = self.pipeline_settings
         out: dict[str, Any] = {"articles": 0, "stories": 0, "alerts": {}}
-        filt = {"prefix": {"feed_id": DEMO_PREFIX}} if self.feeds_file is None else {"match_all": {}}
+        demo = {"prefix": {"watchfloor.feed.id": DEMO_PREFIX}}
+        filt = demo if self.feeds_file is None else {"match_all": {}}
         try:
             es.indices.refresh(index=f"{s.articles_index},{s.alerts_index}", ignore_unavailable=True)
             resp = es.search(

@@ -59,4 +59,4 @@ def test_demo_sends_one_message_for_the_canonical_story_and_search_finds_its_ale
         ids = {a["watchfloor"]["alert_id"] for a in listed if a["watchfloor"]["story_id"] == story_id}  # type: ignore[index]
         assert ids, f"the analyst finds the {topic} alert"
     (detail,) = _cli("alerts", "show", sorted(ids)[0], "--json")  # type: ignore[arg-type]
-    assert len({a["feed_id"] for a in detail["articles"]}) >= 3  # type: ignore[union-attr]
+    assert len({a["watchfloor"]["feed"]["id"] for a in detail["articles"]}) >= 3  # type: ignore[union-attr]

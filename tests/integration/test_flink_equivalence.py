@@ -28,7 +28,7 @@ from connectors.demo.corpus import Corpus
 from connectors.kafka_sink import make_producer
 from connectors.stack.local import LocalStack
 from connectors.stack.process import free_port
-from tests.support.canonical import CANONICAL, ingest_scenario, progress
+from tests.support.canonical import ingest_scenario, is_canonical, progress
 from tests.support.outcome import Outcome, agreement, differences, order_effects
 from tests.support.pipeline import REPO, JobEnv, feed_item, stop, wait_for
 
@@ -87,7 +87,7 @@ def baseline(source: JobEnv, tmp_path_factory: pytest.TempPathFactory) -> Outcom
     canonical = [s for s in outcome.stories if len(s) > 1]
     # The comparison means something only if the baseline joined copies and raised alerts.
     assert canonical and outcome.alerts, outcome
-    canon_ids = {a["content_hash"] for a in job.docs(es, job.articles_index) if CANONICAL in (a["url"] or "")}
+    canon_ids = {a["content_hash"] for a in job.docs(es, job.articles_index) if is_canonical(a)}
     assert any(canon_ids <= s for s in outcome.stories), "the canonical story is one story on Prism"
     return outcome
 

@@ -103,12 +103,12 @@ def test_a_real_news_day_polled_through_the_stack_makes_one_story_per_event(
             story_id = survivor[story_id]
         return story_id
 
-    placed = [(final(a["story_id"]), gold_of[a["url"]].story) for a in articles]
+    placed = [(final(a["story_id"]), gold_of[a["url"]["full"]].story) for a in articles]
     assert len(placed) == len(gold_of) - 1
     english: dict[str | None, Counter[str]] = defaultdict(Counter)
     for a in articles:
         if a["language"] == "en":
-            english[gold_of[a["url"]].story][final(a["story_id"])] += 1
+            english[gold_of[a["url"]["full"]].story][final(a["story_id"])] += 1
     # Reports in other languages join only through gazetteer names (ADR 0006): the check is on English.
     for event in EVENTS:
         ((main, largest),) = english[event].most_common(1)

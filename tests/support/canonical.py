@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 from elasticsearch import Elasticsearch
@@ -67,17 +68,22 @@ def wait_until_all_written(es: Elasticsearch, job: JobEnv, proc: subprocess.Pope
     )
 
 
+def is_canonical(article: dict[str, Any]) -> bool:
+    """The article (an Elasticsearch document) is a copy of the canonical story, by its link."""
+    return CANONICAL in article.get("url", {}).get("full", "")
+
+
 def check_results(es: Elasticsearch, job: JobEnv, outlets: dict[str, str]) -> None:
     """One article per item, one story for the wire copies, one alert per topic, the junk a dead letter."""
     articles = job.docs(es, job.articles_index)
     expected = len({(a.story, a.outlet) for a in Corpus.load().articles if a.story in SCENARIO})
     assert len(articles) == expected  # one per item: nothing lost, nothing doubled
-    by_outlet = {outlets[a["feed_id"]]: a for a in articles if CANONICAL in (a["url"] or "")}
+    by_outlet = {outlets[a["watchfloor"]["feed"]["id"]]: a for a in articles if is_canonical(a)}
     assert set(by_outlet) == {"wire-global", "daily-courier", "asia-monitor"}
     story_ids = {a["story_id"] for a in by_outlet.values()}
     assert len(story_ids) == 1, "three outlets carrying one wire story are one story"
     (story_id,) = story_ids
-    others = [a for a in articles if CANONICAL not in (a["url"] or "")]
+    others = [a for a in articles if not is_canonical(a)]
     assert len({a["story_id"] for a in others}) == len(others) and story_id not in {
         a["story_id"] for a in others
     }

@@ -237,7 +237,7 @@ def test_every_field_an_asset_names_exists_in_its_index_template() -> None:
         "rule.name",
         "watchfloor.severity",
         "watchfloor.actor_ids",
-        "source.name",
+        "watchfloor.feed.name",
     } <= checked
 
 

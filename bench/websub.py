@@ -23,7 +23,10 @@ import statistics
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 
 import httpx
 from kafka import KafkaConsumer, TopicPartition
@@ -42,25 +45,100 @@ from schemas.settings import StackSettings
 from schemas.topics import DEAD_LETTERS
 from tests.support.feeds import rss
 from tests.support.feedserver import LOOPBACK, FeedServer, Route
-from tests.support.websubhub import Hub
+from tests.support.websubhub import Hub, announcing_hub
 
 
 def _body(feed_id: str, count: int, hub: str | None, url: str) -> bytes:
-    body = rss(feed_id, count, start=0).decode()
-    if hub:
-        links = f'<atom:link rel="hub" href="{hub}"/><atom:link rel="self" href="{url}"/>'
-        body = body.replace(
-            '<rss version="2.0">', '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">'
-        )
-        body = body.replace("<channel>", "<channel>" + links, 1)
-    return body.encode()
+    return announcing_hub(rss(feed_id, count, start=0), hub, url)
 
 
-def _percentiles(values: list[float]) -> str:
+def _feed_body(hub: str, feed: FeedConfig, count: int) -> bytes:
+    return _body(feed.id, count, hub if is_pushed(feed.id) else None, feed.url)
+
+
+def is_pushed(feed_id: str) -> bool:
+    return feed_id.startswith("push-")
+
+
+def local_feeds(
+    server: FeedServer, per_side: int, run: str, body: Callable[[FeedConfig, int], bytes]
+) -> list[FeedConfig]:
+    """``per_side`` feeds announcing the hub (ids ``push-…``) and as many that do not (``poll-…``),
+    served with their first entry; polled at the registry's 30 s floor."""
+    feeds = []
+    for n in range(2 * per_side):
+        feed_id = f"{'push' if n % 2 else 'poll'}-{run}-{n:02d}"
+        url = server.url(f"/{feed_id}.xml")
+        feed = FeedConfig(id=feed_id, url=url, name=feed_id, min_interval_s=30, max_interval_s=60)
+        server.route(f"/{feed_id}.xml", Route(body=body(feed, 1)))
+        feeds.append(feed)
+    return feeds
+
+
+def publish_for(
+    seconds: float,
+    every: float,
+    feeds: list[FeedConfig],
+    server: FeedServer,
+    hub: Hub,
+    body: Callable[[FeedConfig, int], bytes],
+) -> dict[tuple[str, int], float]:
+    """For ``seconds``, a new entry in a random feed every ``every`` s on average (``body(feed, n)`` is
+    the feed holding n entries, each feed holding one at the start), the hub pinged at once for a
+    pushed feed. Returns (feed id, entry number) -> the wall time the entry became visible."""
+    rng = random.Random(7)
+    counts = dict.fromkeys((feed.id for feed in feeds), 1)
+    visible: dict[tuple[str, int], float] = {}
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        feed = rng.choice(feeds)
+        n = counts[feed.id]
+        document = body(feed, n + 1)
+        server.route(f"/{feed.id}.xml", Route(body=document))
+        visible[(feed.id, n)] = time.time()
+        counts[feed.id] = n + 1
+        if is_pushed(feed.id):
+            threading.Thread(target=hub.publish, args=(feed.url, document), daemon=True).start()
+        time.sleep(rng.expovariate(1 / every))
+    return visible
+
+
+def percentiles(values: list[float]) -> str:
     if len(values) < 2:
         return "n/a"
     q = statistics.quantiles(values, n=20)
     return f"p50 {statistics.median(values):6.2f} s   p95 {q[18]:6.2f} s   (n={len(values)})"
+
+
+@contextmanager
+def running_ingester(feeds: list[FeedConfig], bootstrap: str, topic: str) -> Iterator[None]:
+    """The real Ingester with its WebSub subscriber and callback server, publishing to ``topic``, until
+    the block ends; entered once every pushed feed's subscription is verified (or after 60 s)."""
+    pushed = sum(is_pushed(feed.id) for feed in feeds)
+    publisher = ItemPublisher(bootstrap, topic, DEAD_LETTERS.name)
+    fetcher = Fetcher(LOOPBACK)
+    client = httpx.Client(transport=checked_transport(LOOPBACK), follow_redirects=False)
+    port = free_port()
+    subscriber = Subscriber(MemoryTable(), SubscriberPolicy(f"http://127.0.0.1:{port}/websub"), client)
+    ingester = Ingester(feeds, fetcher, publisher, MemoryStateStore(), workers=4, websub=subscriber)
+    callback = CallbackServer(("127.0.0.1", port), subscriber.verify, push_endpoint(subscriber, ingester))
+    callback.start()
+    stop = threading.Event()
+    loop = threading.Thread(target=ingester.run_forever, args=(stop,), daemon=True)
+    loop.start()
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            len([s for s in subscriber.subscriptions() if s.expires]) < pushed and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        yield
+    finally:
+        stop.set()
+        loop.join(120)
+        callback.close()
+        publisher.close()
+        fetcher.close()
 
 
 def main() -> None:
@@ -78,54 +156,14 @@ def main() -> None:
     admin.create_topics([NewTopic(topic, 3, 1)])
     admin.close()
 
-    visible: dict[str, float] = {}
     with FeedServer() as server, Hub() as hub:
-        feeds, counts, pushed = [], {}, set()
-        for n in range(2 * args.feeds):
-            feed_id = f"{'push' if n % 2 else 'poll'}-{run}-{n:02d}"
-            url = server.url(f"/{feed_id}.xml")
-            if n % 2:
-                pushed.add(feed_id)
-            counts[feed_id] = 1
-            server.route(f"/{feed_id}.xml", Route(body=_body(feed_id, 1, hub.url if n % 2 else None, url)))
-            feeds.append(FeedConfig(id=feed_id, url=url, name=feed_id, min_interval_s=30, max_interval_s=60))
-        publisher = ItemPublisher(bootstrap, topic, DEAD_LETTERS.name)
-        fetcher = Fetcher(LOOPBACK)
-        client = httpx.Client(transport=checked_transport(LOOPBACK), follow_redirects=False)
-        port = free_port()
-        subscriber = Subscriber(MemoryTable(), SubscriberPolicy(f"http://127.0.0.1:{port}/websub"), client)
-        ingester = Ingester(feeds, fetcher, publisher, MemoryStateStore(), workers=4, websub=subscriber)
-        callback = CallbackServer(("127.0.0.1", port), subscriber.verify, push_endpoint(subscriber, ingester))
-        callback.start()
-        stop = threading.Event()
-        loop = threading.Thread(target=ingester.run_forever, args=(stop,), daemon=True)
-        loop.start()
-        deadline = time.monotonic() + 60
-        while (
-            len([s for s in subscriber.subscriptions() if s.expires]) < len(pushed)
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.2)
-        print(f"{len(pushed)} pushed feeds subscribed; publishing for {args.seconds:g} s")
-
-        rng = random.Random(7)
-        end = time.monotonic() + args.seconds
-        while time.monotonic() < end:
-            feed = rng.choice(feeds)
-            n = counts[feed.id]
-            body = _body(feed.id, n + 1, hub.url if feed.id in pushed else None, feed.url)
-            server.route(f"/{feed.id}.xml", Route(body=body))
-            visible[f"{feed.id}-{n}"] = time.time()
-            counts[feed.id] = n + 1
-            if feed.id in pushed:
-                threading.Thread(target=hub.publish, args=(feed.url, body), daemon=True).start()
-            time.sleep(rng.expovariate(1 / args.every))
-        time.sleep(65)  # the last polled entries' polls (the 30-60 s interval)
-        stop.set()
-        loop.join(120)
-        callback.close()
-        publisher.close()
-        fetcher.close()
+        feeds = local_feeds(server, args.feeds, run, partial(_feed_body, hub.url))
+        with running_ingester(feeds, bootstrap, topic):
+            print(f"{args.feeds} pushed feeds subscribed; publishing for {args.seconds:g} s")
+            body = partial(_feed_body, hub.url)
+            entries = publish_for(args.seconds, args.every, feeds, server, hub, body)
+            visible = {f"{feed_id}-{n}": at for (feed_id, n), at in entries.items()}
+            time.sleep(65)  # the last polled entries' polls (the 30-60 s interval)
 
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     tps = [TopicPartition(topic, p) for p in range(3)]
@@ -144,8 +182,8 @@ def main() -> None:
     print(
         f"{datetime.now(UTC):%Y-%m-%d}  visible -> Kafka, {len(visible)} new entries ({missing} not in Kafka)"
     )
-    print(f"  pushed (WebSub): {_percentiles(latency['push'])}")
-    print(f"  polled (30 s floor): {_percentiles(latency['poll'])}")
+    print(f"  pushed (WebSub): {percentiles(latency['push'])}")
+    print(f"  polled (30 s floor): {percentiles(latency['poll'])}")
 
 
 if __name__ == "__main__":

@@ -33,18 +33,15 @@ from schemas.feed import FeedConfig
 from schemas.topics import DEAD_LETTERS, ITEMS, STATE
 from tests.support.feeds import rss
 from tests.support.feedserver import LOOPBACK_ENV, FeedServer, Route
-from tests.support.websubhub import Hub
+from tests.support.websubhub import Hub, announcing_hub
 
 REPO = Path(__file__).resolve().parents[2]
 DEADLINE_S = 60
 
 
 def hub_rss(feed_id: str, hub: str, self_url: str, count: int) -> bytes:
-    """The fixture RSS feed with ``count`` items, announcing ``hub`` (RSS carries Atom's link element)."""
-    links = f'<atom:link rel="hub" href="{hub}"/><atom:link rel="self" href="{self_url}"/>'
-    body = rss(feed_id, count).decode()
-    body = body.replace('<rss version="2.0">', '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">')
-    return body.replace("<channel>", "<channel>" + links, 1).encode()
+    """The fixture RSS feed with ``count`` items, announcing ``hub``."""
+    return announcing_hub(rss(feed_id, count), hub, self_url)
 
 
 def feed_route(body: bytes) -> Route:

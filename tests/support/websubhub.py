@@ -119,6 +119,18 @@ class Hub:
                 self.subscriptions.pop((topic, callback), None)
 
 
+def announcing_hub(rss_body: bytes, hub: str | None, url: str) -> bytes:
+    """An RSS document announcing ``hub`` with ``url`` as its topic (RSS carries Atom's link element)."""
+    body = rss_body.decode()
+    if hub:
+        links = f'<atom:link rel="hub" href="{hub}"/><atom:link rel="self" href="{url}"/>'
+        body = body.replace(
+            '<rss version="2.0">', '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">'
+        )
+        body = body.replace("<channel>", "<channel>" + links, 1)
+    return body.encode()
+
+
 def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:

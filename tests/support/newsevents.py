@@ -15,8 +15,7 @@ import yaml
 
 from schemas.bundled import DEPLOY
 
-_SYLLABLES = ("ka", "lo", "ven", "dra", "mi", "sor", "tel", "bru", "na", "vik")
-_SYLLABLES += ("os", "ter", "pal", "zu", "ren", "gha", "lim", "cor", "abe", "tus")
+_SYLLABLES = "ka lo ven dra mi sor tel bru na vik os ter pal zu ren gha lim cor abe tus".split()
 
 
 def _countries() -> list[str]:

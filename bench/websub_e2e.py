@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -33,19 +31,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
 from elasticsearch import ApiError, Elasticsearch
 from kafka import KafkaConsumer, TopicPartition
-from kafka.admin import KafkaAdminClient, NewTopic
 
 from bench.websub import is_pushed, local_feeds, percentiles, publish_for, running_ingester
 from schemas.feed import FeedConfig
 from schemas.settings import StackSettings
-from schemas.topics import OPS_ALERTS
-from tests.support.alerts import SECRET
 from tests.support.feedserver import FeedServer
 from tests.support.newsevents import NewsEntry, NewsEvents, news_rss
-from tests.support.pipeline import REPO, WATCHFLOOR, JobEnv, stop
+from tests.support.notifyprocess import notify_process, story_urls
+from tests.support.pipeline import JobEnv, stop
 from tests.support.receiver import Receiver
 from tests.support.websubhub import Hub, announcing_hub
 
@@ -70,17 +65,6 @@ class NewsFeeds:
             self.links.append(entries[-1].link)
         document = news_rss(feed.id, entries[-KEEP:])
         return announcing_hub(document, self.hub if is_pushed(feed.id) else None, feed.url)
-
-
-def story_urls(receiver: Receiver, path: str) -> dict[str, float]:
-    """Story URL -> when the sink first received a message for that story."""
-    first: dict[str, float] = {}
-    for received in receiver.at(path):
-        payload = json.loads(received.body)
-        stories = payload["data"]["stories"] if payload["type"].endswith("_digest") else [payload["data"]]
-        for story in stories:
-            first.setdefault(story["url"], received.at)
-    return first
 
 
 class SearchWatch:
@@ -149,40 +133,6 @@ def _alert_url(alert: dict[str, object]) -> object:
     return url.get("full") if isinstance(url, dict) else None
 
 
-def start_notifier(job: JobEnv, workdir: Path, sink_url: str, coalesce_s: float) -> subprocess.Popen[bytes]:
-    """`watchfloor notify` on the job's alerts topic, its ops topic a fresh one (no other run's alerts)."""
-    ops_topic = f"wf-bench-ops-{job.run}"
-    admin = KafkaAdminClient(bootstrap_servers=job.settings.kafka_bootstrap)
-    admin.create_topics([NewTopic(ops_topic, OPS_ALERTS.partitions, 1, topic_configs=OPS_ALERTS.configs)])
-    admin.close()
-    destination = {
-        "id": f"bench-{job.run}",
-        "kind": "webhook",
-        "url_env": "BENCH_WEBHOOK_URL",
-        "secret_env": "BENCH_WEBHOOK_SECRET",
-        "coalesce_s": coalesce_s,
-        "rate_per_minute": 600,
-    }
-    config = workdir / "notify.yaml"
-    config.write_text(yaml.safe_dump({"destinations": [destination]}))
-    env = {
-        **os.environ,
-        "BENCH_WEBHOOK_URL": sink_url,
-        "BENCH_WEBHOOK_SECRET": SECRET,
-        "WATCHFLOOR_NOTIFY_ALERTS_TOPIC": job.alerts_topic,
-        "WATCHFLOOR_NOTIFY_OPS_TOPIC": ops_topic,
-        "WATCHFLOOR_NOTIFY_GROUP_ID": f"wf-bench-notify-{job.run}",
-    }
-    return subprocess.Popen(
-        [*WATCHFLOOR, "notify", "--config", str(config)],
-        cwd=REPO,
-        env=env,
-        stdout=(workdir / "notify.log").open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 def _wait(what: str, condition: Callable[[], bool], timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -216,7 +166,7 @@ def main() -> None:
         news = NewsFeeds(hub.url)
         feeds = local_feeds(server, args.feeds, job.run, news.body)
         pipeline = job.start_pipeline(workdir / "pipeline.log")
-        notifier = start_notifier(job, workdir, sink.url(hook), args.coalesce)
+        notifier = notify_process(job, workdir, sink.url(hook), args.coalesce)
         watch = SearchWatch(es, job.articles_index, lambda: news.links[:])
         try:
             with running_ingester(feeds, settings.kafka_bootstrap, job.items_topic), watch.running():

@@ -4,7 +4,8 @@ and a local publisher (the feed server), with the real broker.
 A feed announcing a hub is subscribed; what the hub pushes reaches the items topic keyed and valued as
 a poll would have published it; replays, forged, unsigned, huge and hostile pushes each have a clear
 outcome and lose nothing; a hub that never verifies is given up on (polling carries on); leases are
-renewed; a disabled feed is unsubscribed.
+renewed; a disabled feed is unsubscribed. And end to end: a pushed entry goes through the pipeline
+(its own process) and `watchfloor notify` to a webhook sink without the feed being fetched again.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from schemas.feed import FeedConfig
 from schemas.topics import DEAD_LETTERS, ITEMS, STATE
 from tests.support.feeds import rss
 from tests.support.feedserver import LOOPBACK_ENV, FeedServer, Route
+from tests.support.newsevents import NewsEvents, news_rss
+from tests.support.notifyprocess import notify_process, story_urls
+from tests.support.pipeline import JobEnv, stop
+from tests.support.receiver import Receiver
 from tests.support.websubhub import Hub, announcing_hub
 
 REPO = Path(__file__).resolve().parents[2]
@@ -270,3 +275,42 @@ def test_a_lease_is_renewed_before_it_ends_and_an_expired_one_gets_no_pushes(
             assert hub.publish(url, hub_rss(feed_id, hub.url, url, 2)) == []
         finally:
             ingest.stop()
+
+
+def test_a_pushed_entry_reaches_the_webhook_sink_through_the_pipeline_and_the_notifier(
+    stack: LocalStack, server: FeedServer, tmp_path: Path, state_topic: str
+) -> None:
+    """Issue J's done-criterion end to end: ingest -> pipeline -> notify for a feed that announces a hub,
+    the new entry coming by push alone (the feed is not fetched again after the push)."""
+    job = JobEnv(stack.settings)
+    job.create_topics()
+    feed_id = f"ws-e2e-{job.run}"
+    path = f"/{feed_id}.xml"
+    url = server.url(path)
+    events = NewsEvents()
+    entries = [events.entry(feed_id, 0)]
+    with Hub() as hub, Receiver() as sink:
+
+        def document() -> bytes:
+            return announcing_hub(news_rss(feed_id, entries), hub.url, url)
+
+        server.route(path, feed_route(document()))
+        pipeline = job.start_pipeline(tmp_path / "pipeline.log")
+        notifier = notify_process(job, tmp_path, sink.url("/hook"))
+        ingest = Ingest(
+            tmp_path, [_feed(feed_id, url)], state_topic, WATCHFLOOR_INGEST_ITEMS_TOPIC=job.items_topic
+        )
+        try:
+            wait_for("a verified subscription", lambda: hub.active(url))
+            # The polled first entry warms the chain (the pipeline's start-up is most of this wait).
+            wait_for("the first entry's story", lambda: entries[0].link in story_urls(sink, "/hook"), 300)
+            fetched = server.hits(path)
+            entries.append(events.entry(feed_id, 1))
+            server.route(path, feed_route(document()))
+            assert hub.publish(url, document()) == [202]
+            wait_for("the pushed entry's story", lambda: entries[1].link in story_urls(sink, "/hook"), 120)
+            assert server.hits(path) == fetched, "the pushed entry came by push, not by a poll"
+        finally:
+            ingest.stop()
+            stop(notifier)
+            stop(pipeline)

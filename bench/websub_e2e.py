@@ -178,7 +178,9 @@ def main() -> None:
                 visible = {news.entries[feed_id][n].link: at for (feed_id, n), at in visible_at.items()}
                 # The last polled entries: a poll within 60 s, then the pipeline and the notifier.
                 deadline = time.monotonic() + 120
-                while time.monotonic() < deadline and not visible.keys() <= story_urls(sink, hook).keys():
+                while time.monotonic() < deadline and not (
+                    visible.keys() <= story_urls(sink, hook).keys() & watch.found.keys()
+                ):
                     time.sleep(0.5)
         finally:
             stop(notifier)

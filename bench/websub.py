@@ -8,8 +8,8 @@ WebSub subscriber and callback server, publishing to a fresh Kafka topic with ac
 production, polls at the registry's 30 s floor, relaxed for pushed feeds. Measured per item: Kafka's
 record timestamp minus the moment the entry became visible. Needs `watchfloor stack up`.
 
-Not measured here: visible -> searchable and visible -> webhook (the pipeline and the notifier add
-about the same to both columns; see bench.pipeline and bench.notify for their own latencies).
+Visible -> searchable and visible -> webhook, through the pipeline and the notifier, are measured by
+bench.websub_e2e, which reuses this module's feeds, publishing loop and ingester.
 
     .venv/bin/python -m bench.websub [--feeds 10] [--seconds 150] [--every 1.5]
 """

@@ -15,7 +15,28 @@ import yaml
 
 from schemas.bundled import DEPLOY
 
-_SYLLABLES = "ka lo ven dra mi sor tel bru na vik os ter pal zu ren gha lim cor abe tus".split()
+_SYLLABLES = [
+    "ka",
+    "lo",
+    "ven",
+    "dra",
+    "mi",
+    "sor",
+    "tel",
+    "bru",
+    "na",
+    "vik",
+    "os",
+    "ter",
+    "pal",
+    "zu",
+    "ren",
+    "gha",
+    "lim",
+    "cor",
+    "abe",
+    "tus",
+]
 
 
 def _countries() -> list[str]:

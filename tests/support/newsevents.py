@@ -15,28 +15,10 @@ import yaml
 
 from schemas.bundled import DEPLOY
 
-_SYLLABLES = [
-    "ka",
-    "lo",
-    "ven",
-    "dra",
-    "mi",
-    "sor",
-    "tel",
-    "bru",
-    "na",
-    "vik",
-    "os",
-    "ter",
-    "pal",
-    "zu",
-    "ren",
-    "gha",
-    "lim",
-    "cor",
-    "abe",
-    "tus",
-]
+# fmt: off
+_SYLLABLES = ["ka", "lo", "ven", "dra", "mi", "sor", "tel", "bru", "na", "vik",
+              "os", "ter", "pal", "zu", "ren", "gha", "lim", "cor", "abe", "tus"]
+# fmt: on
 
 
 def _countries() -> list[str]:

@@ -88,15 +88,15 @@ class SearchWatch:
                 hits = self.es.search(
                     index=self.index,
                     size=len(pending),
-                    source={"includes": ["url"]},
-                    query={"terms": {"url": pending}},
+                    source={"includes": ["url.full"]},
+                    query={"terms": {"url.full": pending}},
                 )["hits"]["hits"]
             except ApiError:  # the index is created with the first article
                 continue
             now = time.time()
             with self._lock:
                 for hit in hits:
-                    self.found.setdefault(hit["_source"]["url"], now)
+                    self.found.setdefault(hit["_source"]["url"]["full"], now)
 
     @contextmanager
     def running(self) -> Iterator[SearchWatch]:

@@ -191,10 +191,8 @@ def main() -> None:
     es.close()
 
     print(f"{datetime.now(UTC):%Y-%m-%d}  {len(visible)} new entries, logs in {workdir}")
-    for side, label in ((True, "pushed (WebSub)"), (False, "polled (30 s floor)")):
-        urls = [url for url in visible if is_pushed(url.removeprefix("https://"))]
-        if not side:
-            urls = [url for url in visible if url not in urls]
+    for pushed, label in ((True, "pushed (WebSub)"), (False, "polled (30 s floor)")):
+        urls = [url for url in visible if is_pushed(url.removeprefix("https://")) == pushed]
         print(f"{label}: {len(urls)} entries")
         for name, seen in (
             ("visible -> Kafka", in_kafka),

@@ -95,8 +95,9 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text))
 
 
-def _title_case(title: str) -> bool:
-    longer = [w for w in _words(title)[1:] if len(w) > 3]
+def _title_case(words: list[str]) -> bool:
+    """Whether a title's words (all of them, in order) are In Title Case."""
+    longer = [w for w in words[1:] if len(w) > 3]
     return bool(longer) and sum(w[0].isupper() for w in longer) / len(longer) > TITLE_CASE_SHARE
 
 
@@ -136,14 +137,13 @@ def speaker(title: str, params: EventParams) -> int | None:
     if match:
         return _name(match.group(1), params)
     quoted = _QUOTED.match(text)
-    if quoted and not _title_case(text) and quoted.group(1).casefold() not in _LABELS:
+    if quoted and not _title_case(_words(text)) and quoted.group(1).casefold() not in _LABELS:
         return _name(quoted.group(1), params)
     return _key("p", "pundits") if _PUNDITS.search(text) else None
 
 
 def features(title: str, text: str, actors: Iterable[ActorRef], params: EventParams) -> Features:
     """The article's features with their base weights (before IDF)."""
-    text = text[: params.max_chars]
     counts: dict[int, float] = {}
     kinds: dict[int, float] = {}
 
@@ -151,21 +151,38 @@ def features(title: str, text: str, actors: Iterable[ActorRef], params: EventPar
         counts[key] = counts.get(key, 0.0) + count
         kinds[key] = weight
 
-    for field_text, weight in ((title, params.title_weight), (text, 1.0)):
-        for word in _words(field_text):
-            folded = word.casefold()
-            if len(folded) > 2 and folded not in STOP:
-                add(_key("t", folded[: params.prefix]), weight, 1.0)
-    for field_text in ([] if _title_case(title) else [title]) + [text]:
-        for sentence in _SENTENCE.split(field_text):
-            for word in _words(sentence)[1:]:
-                folded = word.casefold()
-                if word[0].isupper() and len(folded) > 2 and folded not in STOP:
-                    add(_name(word, params), 1.0, params.name_weight)
+    # Each field read once, by sentence: terms from all its words, names from all but a sentence's first.
+    title_sentences = [_words(sentence) for sentence in _SENTENCE.split(title)]
+    text_sentences = [_words(sentence) for sentence in _SENTENCE.split(text[: params.max_chars])]
+    for sentences, weight in ((title_sentences, params.title_weight), (text_sentences, 1.0)):
+        for words in sentences:
+            for word in words:
+                if (key := _term_key(word, params.prefix)) is not None:
+                    add(key, weight, 1.0)
+    title_words = [word for words in title_sentences for word in words]
+    for words in ([] if _title_case(title_words) else title_sentences) + text_sentences:
+        for word in words[1:]:
+            if (key := _name_key(word, params.prefix)) is not None:
+                add(key, 1.0, params.name_weight)
     for actor in actors:
         weight = params.name_weight if actor.type == "person" else params.country_weight
         add(_key("a", actor.id), 1.0, weight)
     return {key: (1 + math.log(count)) * kinds[key] for key, count in counts.items()}
+
+
+@lru_cache(maxsize=65536)
+def _term_key(word: str, prefix: int) -> int | None:
+    """A content word's term feature, None for a stop word or one of two letters (cached: words repeat)."""
+    folded = word.casefold()
+    return _key("t", folded[:prefix]) if len(folded) > 2 and folded not in STOP else None
+
+
+@lru_cache(maxsize=65536)
+def _name_key(word: str, prefix: int) -> int | None:
+    """A capitalised word's name feature (where case marks a name), else None."""
+    folded = word.casefold()
+    named = word[0].isupper() and len(folded) > 2 and folded not in STOP
+    return _key("n", folded[:prefix]) if named else None
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

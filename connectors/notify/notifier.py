@@ -49,6 +49,8 @@ SNOOZE_PREFIX = "notify:snooze:"
 SNOOZE_REFRESH_S = 5.0
 UNASSIGNED_LOG_S = 30.0
 """How often a notifier that owns no partition yet says so (it keeps polling, 200 ms at a time)."""
+TOPIC_METADATA_WAIT_S = 30.0
+"""How long a starting notifier waits for its topics' partitions to be known before it joins its group."""
 
 
 @dataclass(frozen=True)
@@ -320,11 +322,9 @@ class Notifier:
             # A crashed notifier's partitions move to a live one within ~10 s, not the 45 s default.
             session_timeout_ms=10_000,
             heartbeat_interval_ms=3_000,
-            # A topic whose metadata the first join did not see (just created) is assigned at the next
-            # metadata refresh: within 15 s, not the 5 min default (seen: a notifier idle for minutes).
-            metadata_max_age_ms=15_000,
         )
         topics = list(dict.fromkeys([self._alerts_topic, *([self._ops_topic] if self._ops_topic else [])]))
+        _await_partitions(self._bootstrap, topics, TOPIC_METADATA_WAIT_S)
         consumer.subscribe(topics, listener=_Rebalance(self, consumer))
         idle_since = time.monotonic()
         snoozes_read = time.monotonic()
@@ -370,6 +370,27 @@ class Notifier:
 
     def stop(self) -> None:
         self.stop_event.set()
+
+
+def _await_partitions(bootstrap: str, topics: list[str], wait_s: float) -> None:
+    """Wait until the brokers report every topic's partitions before the notifier joins its group: a
+    join that sees a topic without them (created a moment ago) assigns none of its partitions, and
+    kafka-python did not rejoin when they appeared (seen in clean-clone CI: a notifier unassigned for 10
+    minutes on a topic created just before it started). Asked with a consumer of no group, so the
+    group's own consumer starts as before. A topic still unknown after `wait_s` is subscribed anyway,
+    and the notifier says it has no partitions."""
+    probe = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        deadline = time.monotonic() + wait_s
+        missing = list(topics)
+        while missing and time.monotonic() < deadline:
+            missing = [t for t in missing if not probe.partitions_for_topic(t)]
+            if missing:
+                time.sleep(0.2)
+    finally:
+        probe.close()
+    if missing:
+        log.warning("no partition metadata for %s after %.0f s; subscribing anyway", missing, wait_s)
 
 
 def _caught_up(consumer: KafkaConsumer) -> bool:

@@ -44,6 +44,11 @@ class IndexRequest:
     partial: bool = False
     """Merge `source` into the stored document (an update: lists replaced whole). The document may not
     be written yet (its write is in another batch in flight), so a missing one is retried a while."""
+    union_key: str | None = None
+    """For a partial update: merge its lists with the stored document's by this key of their entries
+    (stored entries first), updating only the version read; a concurrent change is a conflict, retried.
+    Bundles run in any order, so two updates of one document may arrive newest first: replacing lists
+    whole would then keep the older, shorter one."""
 
     @property
     def key(self) -> tuple[str, str, bool]:
@@ -62,8 +67,27 @@ MISSING_RETRIES = 8
 
 def _is_transient(status: int, attempt: int = 0, partial: bool = False) -> bool:
     return (
-        status in (408, 429) or status >= 500 or (partial and status == MISSING and attempt < MISSING_RETRIES)
+        status in (408, 429)
+        or status >= 500
+        or (partial and status == MISSING and attempt < MISSING_RETRIES)
+        or (partial and status == CONFLICT)  # a conditional update lost a race: read again, merge again
     )
+
+
+def merged(stored: dict[str, Any], update: dict[str, Any], key: str) -> dict[str, Any]:
+    """`update` with each of its lists merged into `stored`'s list at the same path by entries' `key`:
+    the stored entries in their order, then the update's entries not among them."""
+    out: dict[str, Any] = {}
+    for name, value in update.items():
+        held = stored.get(name)
+        if isinstance(value, dict):
+            out[name] = merged(held if isinstance(held, dict) else {}, value, key)
+        elif isinstance(value, list) and isinstance(held, list):
+            known = {entry.get(key) for entry in held if isinstance(entry, dict)}
+            out[name] = held + [e for e in value if not (isinstance(e, dict) and e.get(key) in known)]
+        else:
+            out[name] = value
+    return out
 
 
 def _request_status(exc: TransportError | ApiError) -> int:
@@ -129,12 +153,16 @@ class _BulkWriteFn(beam.DoFn):
         """Bulk requests; returns failed items by key. A transient request failure fails every item; a
         client error is pinned on single documents by halving the batch."""
         assert self._es is not None
+        stored = self._stored([r for r in requests if r.partial and r.union_key])
         operations: list[dict[str, Any]] = []
         for r in requests:
-            operations += [
-                {r.op: {"_index": r.index, "_id": r.doc_id}},
-                {"doc": r.source} if r.partial else r.source,
-            ]
+            action: dict[str, Any] = {"_index": r.index, "_id": r.doc_id}
+            body = r.source
+            if (r.index, r.doc_id) in stored and r.union_key:
+                source, seq_no, primary_term = stored[(r.index, r.doc_id)]
+                body = merged(source, r.source, r.union_key)
+                action |= {"if_seq_no": seq_no, "if_primary_term": primary_term}
+            operations += [{r.op: action}, {"doc": body} if r.partial else body]
         try:
             resp = self._es.bulk(operations=operations, refresh=self._refresh)
         except (TransportError, ApiError) as exc:
@@ -152,6 +180,23 @@ class _BulkWriteFn(beam.DoFn):
                 if result.get("status", 500) >= 300:
                     failures[r.key] = (result["status"], json.dumps(result.get("error"))[:1000])
         return failures
+
+    def _stored(self, requests: list[IndexRequest]) -> dict[tuple[str, str], tuple[dict[str, Any], int, int]]:
+        """The stored source, sequence number and primary term of the documents these updates merge into
+        (a document not written yet is absent: its update is sent plain, and a 404 is retried)."""
+        if not requests:
+            return {}
+        assert self._es is not None
+        docs = [{"_index": r.index, "_id": r.doc_id} for r in requests]
+        try:
+            found = self._es.mget(docs=docs)["docs"]
+        except (TransportError, ApiError):
+            return {}  # the bulk request that follows meets the same trouble and is retried
+        return {
+            (d["_index"], d["_id"]): (d["_source"], d["_seq_no"], d["_primary_term"])
+            for d in found
+            if d.get("found") and "_seq_no" in d
+        }
 
 
 class WriteToElasticsearch(beam.PTransform[PCollection[Any], Any]):

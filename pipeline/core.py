@@ -39,9 +39,11 @@ def shard_of(language: str, shards: int) -> str:
 
 
 def copies_write(article_id: str, copies: tuple[ArticleCopy, ...], receipt: Receipt) -> DocWrite:
-    """The article's whole list of copies, merged into its document: the same list whatever replays."""
+    """The article's whole list of copies, merged into its document by copy: the same list whatever
+    replays, and whatever order two copies' writes reach Elasticsearch in."""
     listed = [c.model_dump(mode="json", exclude_none=True) for c in copies]
-    return DocWrite(DocKind.article, article_id, {"watchfloor": {"copies": listed}}, receipt, partial=True)
+    source = {"watchfloor": {"copies": listed}}
+    return DocWrite(DocKind.article, article_id, source, receipt, partial=True, union_key="item_id")
 
 
 def keyed(analysed: Analysed, shards: int) -> tuple[str, Analysed]:

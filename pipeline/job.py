@@ -127,7 +127,13 @@ def build(pipeline: beam.Pipeline, cfg: JobConfig) -> None:
 def index_request(write: DocWrite, articles_index: str, alerts_index: str) -> IndexRequest:
     index = articles_index if write.kind is DocKind.article else alerts_index
     return IndexRequest(
-        index, write.doc_id, write.source, write.receipt, create=write.create, partial=write.partial
+        index,
+        write.doc_id,
+        write.source,
+        write.receipt,
+        create=write.create,
+        partial=write.partial,
+        union_key=write.union_key,
     )
 
 

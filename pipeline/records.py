@@ -74,6 +74,9 @@ class DocWrite:
     """Write only if no document has this id: a replayed article keeps its first placement."""
     partial: bool = False
     """Merge `source` into the stored document (its lists replaced whole) instead of replacing it."""
+    union_key: str | None = None
+    """For a partial write: its lists are merged with the stored ones by this key of their entries, so
+    that writes of one document arriving in any order leave the same lists."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,3 +128,19 @@ def test_a_link_is_searched_in_every_link_field_as_given_and_canonicalised() -> 
     assert "https://courier.example/news/7" in terms[0]["url.full"]
     search_articles(es, "kim putin")  # type: ignore[arg-type]
     assert "multi_match" in es.queries[-1]["bool"]["must"][0]
+
+
+def test_copy_lists_merged_in_either_order_give_one_list() -> None:
+    from connectors.es_sink import merged
+
+    first = {"watchfloor": {"copies": [{"item_id": "a", "url": "u1"}]}}
+    both = {"watchfloor": {"copies": [{"item_id": "a", "url": "u1"}, {"item_id": "b", "url": "u2"}]}}
+    stored = {"title": "t", "watchfloor": {"story_id": "st-1"}}
+    in_order = merged({**stored, **merged(stored, first, "item_id")}, both, "item_id")
+    newest_first = merged({**stored, **merged(stored, both, "item_id")}, first, "item_id")
+    assert (
+        in_order["watchfloor"]["copies"]
+        == newest_first["watchfloor"]["copies"]
+        == both["watchfloor"]["copies"]
+    )
+    assert merged(stored, first, "item_id") == {"watchfloor": {"copies": first["watchfloor"]["copies"]}}

@@ -8,7 +8,7 @@ the analyst sees the alert's revisions and the articles behind it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from connectors.notify.markup import (
@@ -24,6 +24,7 @@ from connectors.notify.markup import (
     slack_message,
     teams_digest,
     teams_message,
+    webhook_body,
 )
 from schemas.alert import AlertDetails, AlertDoc
 from schemas.notify import Destination
@@ -92,11 +93,7 @@ def _sources(w: AlertDetails) -> str:
 def _webhook(alerts: Sequence[AlertDoc], links: Sequence[str], now: datetime) -> dict[str, Any]:
     """Every alert in full (`to_es()`, the document Kibana shows), for machines to act on."""
     items = [{"alert": a.to_es(), "kibana_url": link} for a, link in zip(alerts, links, strict=True)]
-    return {
-        "type": "watchfloor.alert" if len(items) == 1 else "watchfloor.digest",
-        "timestamp": now.astimezone(UTC).isoformat(),
-        "data": items[0] if len(items) == 1 else {"alerts": items, "count": len(items)},
-    }
+    return webhook_body(("watchfloor.alert", "watchfloor.digest"), "alerts", items, now)
 
 
 def _slack(dest: Destination, alerts: Sequence[AlertDoc], links: Sequence[str]) -> dict[str, Any]:

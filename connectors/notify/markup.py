@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeAlias
 from urllib.parse import quote
 
@@ -142,6 +142,19 @@ def card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str,
     return {
         "type": "message",
         "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": content}],
+    }
+
+
+def webhook_body(
+    types: tuple[str, str], plural: str, items: list[dict[str, Any]], now: datetime
+) -> dict[str, Any]:
+    """The signed-webhook envelope: one item under ``types[0]``, several as a digest under ``types[1]``,
+    listed under `plural` with their count."""
+    single, digest = types
+    return {
+        "type": single if len(items) == 1 else digest,
+        "timestamp": now.astimezone(UTC).isoformat(),
+        "data": items[0] if len(items) == 1 else {plural: items, "count": len(items)},
     }
 
 

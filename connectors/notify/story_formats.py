@@ -11,7 +11,7 @@ update), and the Kibana link to every alert revision behind it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from connectors.notify.formats import DEFAULT_TEMPLATE, EXPLANATION_CHARS
@@ -28,6 +28,7 @@ from connectors.notify.markup import (
     slack_message,
     teams_digest,
     teams_message,
+    webhook_body,
 )
 from connectors.notify.story import StoryState, TopicLine
 from schemas.notify import SEVERITY_ORDER, Destination
@@ -128,11 +129,7 @@ def _story_json(story: StoryState, link: str) -> dict[str, Any]:
 def _webhook(stories: Sequence[StoryState], links: Sequence[str], now: datetime) -> dict[str, Any]:
     """The story with each topic's alert id and revision: the alert documents are in Elasticsearch."""
     items = [_story_json(s, link) for s, link in zip(stories, links, strict=True)]
-    return {
-        "type": "watchfloor.story" if len(items) == 1 else "watchfloor.story_digest",
-        "timestamp": now.astimezone(UTC).isoformat(),
-        "data": items[0] if len(items) == 1 else {"stories": items, "count": len(items)},
-    }
+    return webhook_body(("watchfloor.story", "watchfloor.story_digest"), "stories", items, now)
 
 
 def _slack(dest: Destination, stories: Sequence[StoryState], links: Sequence[str]) -> dict[str, Any]:

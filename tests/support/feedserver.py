@@ -15,11 +15,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from ipaddress import ip_network
-from types import TracebackType
 
 from connectors.feeds.http import FetchPolicy
+from tests.support.localserver import LocalServer
 
 LOOPBACK_NETWORK = ip_network("127.0.0.0/8")
 LOOPBACK = FetchPolicy(allow_networks=(LOOPBACK_NETWORK,))
@@ -47,7 +47,7 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-case names
 
 
-class FeedServer:
+class FeedServer(LocalServer):
     """``with FeedServer() as server: server.route("/feed", Route(body=...)); get(server.url("/feed"))``."""
 
     def __init__(self) -> None:
@@ -57,28 +57,10 @@ class FeedServer:
         self.connections = 0  # TCP connections accepted, to check that clients keep them alive
         self._active = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._httpd.block_on_close = False
-        # A short poll interval: shutdown() waits for it, once per test.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True)
-
-    def __enter__(self) -> FeedServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    @property
-    def port(self) -> int:
-        return self._httpd.server_address[1]
+        super().__init__(_handler_for(self), poll_s=0.02, block_on_close=False)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return self.address(path)
 
     def route(self, path: str, route: Route) -> None:
         self.routes[path] = route

@@ -6,8 +6,9 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
+
+from tests.support.localserver import LocalServer
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Received:
     at: float
 
 
-class Receiver:
+class Receiver(LocalServer):
     """Answers each path's POSTs with its scripted replies in order, then with `default` (200); a body
     over `max_bytes`, as Teams does, with 413."""
 
@@ -36,22 +37,10 @@ class Receiver:
         self.received: list[Received] = []
         self._script: dict[str, list[Reply]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(_handler(self))
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+        return self.address(path)
 
     def script(self, path: str, *replies: Reply) -> None:
         with self._lock:

@@ -14,11 +14,12 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl
 
 import httpx
+
+from tests.support.localserver import LocalServer
 
 
 @dataclass
@@ -30,7 +31,7 @@ class HubSubscription:
 
 
 @dataclass
-class Hub:
+class Hub(LocalServer):
     verifies: bool = True
     lease_s: int | None = None  # granted instead of what was asked for
     requests: list[dict[str, str]] = field(default_factory=list)
@@ -39,23 +40,11 @@ class Hub:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self) -> Hub:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        LocalServer.__init__(self, _handler(self), poll_s=0.05)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/hub"
+        return self.address("/hub")
 
     def active(self, topic: str) -> list[HubSubscription]:
         with self._lock:

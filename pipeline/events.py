@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from pipeline.textnorm import STOPWORDS, stable_hash
 from schemas.article import ActorRef
@@ -82,13 +83,22 @@ class EventParams:
     cross_language_threshold: float = 0.5
     """Cosine over names and actors alone at which a report joins a story told in other languages."""
     principal_names: int = 4
+    """A statement ("Durbin slams…") joins a story by its event only when its speaker is among the story's
+    this many heaviest features: someone else's reaction is an occasion of its own. 0: no such check."""
+    statement_owner: bool = True
+    """And the other way round: a story made only of one speaker's statements takes a report only where
+    that speaker is among the report's `principal_names` heaviest features too. The occasion everyone
+    reports does not join the pundit's comment that happened to come first."""
     link_actors: int = 3
     """A report of a watched kind of event (a topic) that its words do not place joins a live story of
     the same kind sharing this many gazetteer actors with it, `link_persons` of them people: Kim and
     Putin, Russia and North Korea at a summit are one occasion in any outlet's words and any language."""
     link_persons: int = 1
-    """A statement ("Durbin slams…") joins a story by its event only when its speaker is among the story's
-    this many heaviest features: someone else's reaction is an occasion of its own. 0: no such check."""
+    kind_gate: bool = True
+    """A report whose headline's main clause reports a watched kind of event (`headline_kinds`: a weapons
+    test, sanctions…) joins, links to or merges no story whose headlines reported only other kinds: the
+    same actors doing another thing is another event (GDELT's actor + event-code identity). North Korea's
+    missile launch on the morning of the summit is not the summit, whatever words they share."""
 
 
 def _words(text: str) -> list[str]:
@@ -125,6 +135,39 @@ _LABELS = frozenset(
     {"analysis", "breaking", "editorial", "explainer", "exclusive", "factbox", "firstft", "interview"}
     | {"live", "opinion", "photos", "podcast", "review", "update", "updates", "video", "watch"}
 )
+_CONTEXT = re.compile(
+    r"\s(?:as|amid|while|after|ahead of|during|despite|following|before|over)\s|[:;|\u2014\u2013]"
+)
+"""Where a headline's main clause ends: what follows "…fires missile as Kim meets Putin" is context."""
+
+
+def headline_kinds(title: str, topics: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """The watched topics (the classifier's explained topics) the headline's main clause alone brings
+    to half their threshold: the kind of event the headline reports, not the kinds it mentions."""
+    cut = _CONTEXT.search(title, 12)
+    end = cut.start() if cut else len(title)
+    found = set()
+    for topic in topics:
+        inside = sum(
+            float(c["weight"])
+            for c in topic.get("contributions", ())
+            if c.get("spans") and all(s["field"] == "title" and s["end"] <= end for s in c["spans"])
+        )
+        if inside >= float(topic["threshold"]) / 2:
+            found.add(str(topic["topic"]))
+    return frozenset(found)
+
+
+_DIGEST = re.compile(r";|\bbriefing\b|\blive\b", re.IGNORECASE)
+
+
+def digest(title: str) -> bool:
+    """Whether a headline is a digest ("Ukraine live briefing: summit starts…; missiles hit shipyard",
+    "Up First briefing: …; …"): it names several events, so its matching two stories does not make
+    them one (the chaining that single-link clustering is known for)."""
+    return _DIGEST.search(title) is not None
+
+
 _PUNDITS = re.compile(r",\s+(?:experts?|analysts?)\s+says?\W*$", re.IGNORECASE)
 """An analysis piece: "…, experts say" is no report of an occasion, and pundits are no story's principal."""
 
@@ -265,6 +308,8 @@ class _Centroid:
     languages: set[str] = field(default_factory=set)
     speaker: int | None = None
     """Who spoke in the headlines of all its articles: such a statement's story is the speaker's occasion."""
+    kinds: frozenset[str] = frozenset()
+    """The watched kinds of event its headlines reported (`headline_kinds`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +342,12 @@ class EventIndex:
         }
 
     def matches(
-        self, vector: Mapping[int, float], when: datetime, speaker: int | None = None, language: str = ""
+        self,
+        vector: Mapping[int, float],
+        when: datetime,
+        speaker: int | None = None,
+        language: str = "",
+        kinds: frozenset[str] = frozenset(),
     ) -> list[EventMatch]:
         """Live stories at least `merge_threshold` similar to `vector`, most similar first (ties: id); for
         a statement by `speaker`, only stories the speaker is a principal of."""
@@ -310,6 +360,7 @@ class EventIndex:
                 shared.update(holders)
         ranked = sorted(shared, key=lambda sid: (-shared[sid], sid))[: p.max_candidates]
         candidates = sorted(ranked)
+        own = set(probe[: p.principal_names])
         norm = math.sqrt(sum(w * w for w in vector.values()))
         named = {k: w for k, w in vector.items() if k & NAMED}
         named_norm = math.sqrt(sum(w * w for w in named.values()))
@@ -319,6 +370,10 @@ class EventIndex:
             if story.last_seen is not None and abs(when - story.last_seen) > p.max_gap:
                 continue
             if speaker is not None and p.principal_names and speaker not in story.principals:
+                continue
+            if not self._kin(kinds, story):
+                continue
+            if p.statement_owner and story.speaker not in (None, speaker) and story.speaker not in own:
                 continue
             if language and story.languages and language not in story.languages:
                 similarity = (
@@ -330,9 +385,16 @@ class EventIndex:
                 found.append(EventMatch(story_id, similarity))
         return sorted(found, key=lambda m: (-m.similarity, m.story_id))
 
-    def holding(self, actor_ids: Iterable[str], when: datetime, speaker: int | None = None) -> list[str]:
+    def holding(
+        self,
+        actor_ids: Iterable[str],
+        when: datetime,
+        speaker: int | None = None,
+        kinds: frozenset[str] = frozenset(),
+    ) -> list[str]:
         """Live stories whose centroid holds any of these gazetteer actors (by id), within `max_gap` of
-        `when`, and, for a statement by `speaker`, whose principal the speaker is."""
+        `when`, and, for a statement by `speaker`, whose principal the speaker is, and, for a headline of
+        `kinds`, not of other kinds only."""
         found: set[str] = set()
         for actor_id in actor_ids:
             found.update(self._postings.get(_key("a", actor_id), ()))
@@ -343,13 +405,21 @@ class EventIndex:
             if (seen := stories[sid].last_seen) is not None
             and abs(when - seen) <= self.params.max_gap
             and (speaker is None or not self.params.principal_names or speaker in stories[sid].principals)
+            and self._kin(kinds, stories[sid])
         )
+
+    def _kin(self, kinds: frozenset[str], story: _Centroid) -> bool:
+        return not (self.params.kind_gate and kinds and story.kinds and kinds.isdisjoint(story.kinds))
 
     def mergeable(self, a: str, b: str) -> bool:
         """Whether one report's match with both stories may make them one: not when either opened with a
         statement by someone who is not a principal of the other (a reaction stays its own occasion)."""
         first, second = self._stories.get(a), self._stories.get(b)
-        if first is None or second is None or not self.params.principal_names:
+        if first is None or second is None:
+            return True
+        if not self._kin(first.kinds, second):
+            return False
+        if not self.params.principal_names:
             return True
         return (first.speaker is None or first.speaker in second.principals) and (
             second.speaker is None or second.speaker in first.principals
@@ -361,14 +431,17 @@ class EventIndex:
         vector: Mapping[int, float],
         when: datetime,
         language: str = "",
+        *,
         speaker: int | None = None,
+        kinds: frozenset[str] = frozenset(),
     ) -> None:
-        """Fold an article's vector into its story's centroid (`speaker`: of its headline)."""
+        """Fold an article's vector into its story's centroid (`speaker`, `kinds`: of its headline)."""
         story = self._stories.get(story_id)
         if story is None:
             story = self._stories[story_id] = _Centroid(speaker=speaker)
         elif story.speaker != speaker:
             story.speaker = None  # others report it too: an occasion, no longer one person's statement
+        story.kinds |= kinds
         if language:
             story.languages.add(language)
         story.first_seen = when if story.first_seen is None else min(story.first_seen, when)
@@ -385,6 +458,7 @@ class EventIndex:
         self._unpost(absorbed, gone.weights)
         story = self._stories.setdefault(survivor, _Centroid())
         story.languages |= gone.languages
+        story.kinds |= gone.kinds
         for key, weight in gone.weights.items():
             story.weights[key] = story.weights.get(key, 0.0) + weight
         for seen in (gone.first_seen, gone.last_seen):
@@ -422,10 +496,10 @@ class EventIndex:
         self.frequencies.expire(when)
 
     def state_bytes(self) -> int:
-        """Per story: its id, two 8-byte times, its languages, and an 8-byte key + 8-byte weight + 8-byte
-        posting entry per centroid feature. The document frequencies are shared by all stories."""
+        """Per story: its id, two 8-byte times, its languages and kinds, and an 8-byte key + 8-byte weight
+        + 8-byte posting entry per centroid feature. The document frequencies are shared by all stories."""
         return sum(
-            len(sid) + 1 + 16 + 24 * len(s.weights) + sum(len(lang) + 1 for lang in s.languages)
+            len(sid) + 1 + 16 + 24 * len(s.weights) + sum(len(name) + 1 for name in (*s.languages, *s.kinds))
             for sid, s in self._stories.items()
         )
 

@@ -27,7 +27,7 @@ from pipeline.breaking import SurgeDetector, kinds
 from pipeline.classify.rules import load_rules
 from pipeline.cluster import ClusterDoc, ClusterParams, StoryIndex
 from pipeline.dedup import DEFAULT_WINDOW, ExactDeduper, dedup_keys_of
-from pipeline.events import EventIndex, EventParams, features, speaker
+from pipeline.events import EventIndex, EventParams, digest, features, headline_kinds, speaker
 from pipeline.scoring import Watchlist
 from pipeline.stories import SYNDICATION_THRESHOLD, ArticleRef, StoryBook, StoryView, TopicFact, topic_facts
 from pipeline.textnorm import stable_hash
@@ -156,12 +156,13 @@ class PipelineState:
             seen = self.stories.knows(item.item_id)
             vector = self.events.weigh(base, when) if seen else self.events.observe(base, when)
             said_by = speaker(item.title, self.event_params)
+            kinds = headline_kinds(item.title, analysis.topics)
             # A replay gets its first placement from the text index: no candidates to look for.
-            matches = [] if seen else self.events.matches(vector, when, said_by, item.language)
+            matches = [] if seen else self.events.matches(vector, when, said_by, item.language, kinds)
             placed_by_words = matches and matches[0].similarity >= self.event_params.threshold
             best = matches[0].story_id if placed_by_words else None
             if best is None and not seen:
-                best = self._linked(analysis, when, said_by)
+                best = self._linked(analysis, when, said_by, kinds)
             assignment = self.stories.assign(cluster_doc(item), best)
             story_id = self.resolve(assignment.story_id)
             key = stable_hash(item.item_id)
@@ -173,7 +174,7 @@ class PipelineState:
             syndicated = not assignment.is_new_story and assignment.body_similarity >= SYNDICATION_THRESHOLD
             others = (
                 set()
-                if assignment.is_new_story
+                if assignment.is_new_story or digest(item.title)
                 else {
                     other
                     for m in matches
@@ -185,12 +186,15 @@ class PipelineState:
                 self._merged_by[key] = (story_id, merged)
             facts = topic_facts(item.item_id, list(analysis.topics))
             self._count(article_ref(item, story_id), facts, list(analysis.actors), syndicated, bool(merged))
-            self.events.add(story_id, vector, when, item.language, said_by)
+            self.events.add(story_id, vector, when, item.language, speaker=said_by, kinds=kinds)
             return Placed(self.book.view(story_id), syndicated, False, assignment.linked, merged)
 
-    def _linked(self, analysis: Analysis, when: datetime, said_by: int | None) -> str | None:
+    def _linked(
+        self, analysis: Analysis, when: datetime, said_by: int | None, kinds: frozenset[str]
+    ) -> str | None:
         """The live story of the same watched kind that shares the most gazetteer actors with the article
-        (EventParams.link_actors, link_persons), if any: the link when the words alone do not place it."""
+        (EventParams.link_actors, link_persons), if any: the link when the words alone do not place it.
+        Of equals, the one more outlets report: the likelier home of one more report."""
         p = self.event_params
         topics = {t["topic"] for t in analysis.topics}
         persons = {a.id for a in analysis.actors if a.type == "person"}
@@ -198,7 +202,7 @@ class PipelineState:
             return None
         mine = {a.id for a in analysis.actors}
         found = []
-        for story_id in self.events.holding(sorted(persons), when, said_by):
+        for story_id in self.events.holding(sorted(persons), when, said_by, kinds):
             view = self.book.view(story_id)
             shared = mine.intersection(view.actor_ids)
             if (
@@ -206,8 +210,8 @@ class PipelineState:
                 and len(shared & persons) >= p.link_persons
                 and not topics.isdisjoint(t.topic for t in view.topics)
             ):
-                found.append((-len(shared), story_id))
-        return min(found)[1] if found else None
+                found.append((-len(shared), -len(view.independent_sources), story_id))
+        return min(found)[-1] if found else None
 
     def _count(
         self,
@@ -303,7 +307,8 @@ class PipelineState:
             topics = doc.explanation.get("topics", [])
             facts = topic_facts(doc.article_id, topics)
             self._count(ref, facts, doc.actors, doc.syndicated, bool(doc.merged_stories))
-            self.events.add(doc.story_id, vector, when, doc.language, speaker(doc.title, self.event_params))
+            said_by, kinds = speaker(doc.title, self.event_params), headline_kinds(doc.title, topics)
+            self.events.add(doc.story_id, vector, when, doc.language, speaker=said_by, kinds=kinds)
             self.observe(min(when, doc.fetched))
         for alert in alerts:
             story_id = alert.watchfloor.story_id

@@ -1,4 +1,5 @@
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -157,3 +158,41 @@ def test_a_statement_story_others_report_too_is_an_occasion_that_may_merge() -> 
     assert not index.mergeable("inquiry", "fight")
     index.add("fight", features("House impeachment inquiry opens", "", [], P), T0)
     assert index.mergeable("inquiry", "fight"), "a report without the speaker made it an occasion"
+
+
+def test_a_story_of_one_speakers_statements_takes_a_report_only_where_the_speaker_is_its_principal() -> None:
+    index = EventIndex(P)
+    title = "China is key to any Russia arms deal, experts say"
+    pundits = speaker(title, P)
+    index.add("comment", features(title, "Russia seeks arms from North Korea.", [], P), T0, speaker=pundits)
+    report = features(
+        "Russia seeks an arms deal with North Korea", "Russia and North Korea held talks.", [], P
+    )
+    assert index.matches(report, T0) == [], "the pundits are no principal of a report of the occasion"
+    owner = EventIndex(replace(P, statement_owner=False))
+    owner.add("comment", features(title, "Russia seeks arms from North Korea.", [], P), T0, speaker=pundits)
+    assert [m.story_id for m in owner.matches(report, T0)] == ["comment"], "alike enough by itself"
+
+    romney = "Romney says he will not run for the Senate again"
+    index.add("romney", features(romney, "Mitt Romney will retire.", [], P), T0, speaker=speaker(romney, P))
+    retires = features("Mitt Romney to retire from the Senate", "Romney will not run again.", [], P)
+    assert "romney" in [m.story_id for m in index.matches(retires, T0)], "the speaker's own occasion"
+
+
+def test_a_report_of_one_kind_of_event_skips_stories_of_other_kinds_only() -> None:
+    index = EventIndex(P)
+    summit = features("Kim meets Putin in Russia", "Kim Jong Un met Vladimir Putin in Russia.", [PUTIN_EN], P)
+    index.add("summit", summit, T0, kinds=frozenset({"leader_visit"}))
+    index.add("untold", summit, T0)
+    launch = features(
+        "Kim fires a missile as he meets Putin", "Kim Jong Un met Vladimir Putin in Russia.", [], P
+    )
+    missile = frozenset({"weapons_test"})
+    assert [m.story_id for m in index.matches(launch, T0)] == ["summit", "untold"]
+    assert [m.story_id for m in index.matches(launch, T0, kinds=missile)] == ["untold"]
+    assert index.holding([PUTIN_EN.id], T0) == ["summit", "untold"]
+    assert index.holding([PUTIN_EN.id], T0, kinds=missile) == ["untold"]
+    index.add("launch", launch, T0, kinds=missile)
+    assert not index.mergeable("summit", "launch") and index.mergeable("untold", "launch")
+    index.add("summit", launch, T0, kinds=missile)
+    assert index.mergeable("summit", "launch"), "a story that reported both kinds is kin to either"

@@ -14,7 +14,7 @@ from pipeline.alerting import AlertLedger
 from pipeline.articles import Analysis, analyse, article_doc, cluster_doc
 from pipeline.classify.engine import Classifier
 from pipeline.classify.rules import load_rules
-from pipeline.events import EventParams
+from pipeline.events import EventParams, digest, headline_kinds
 from pipeline.scoring import Watchlist
 from pipeline.state import PipelineState, Placed
 from pipeline.stories import ArticleRef, StoryBook, TopicFact, topic_facts
@@ -815,3 +815,102 @@ def test_a_report_of_the_same_kind_of_event_about_the_same_actors_joins_its_stor
     summit = run.placed(SUMMIT_ARRIVAL).story.story_id
     assert run.placed(SUMMIT_TALKS).story.story_id == summit
     assert run.placed(PUTIN_OTHER).story.story_id != summit, "one leader in common is another visit"
+
+
+MISSILE = _variant(
+    BALTIC,
+    "North Korea fires a ballistic missile as Kim meets Putin in Russia",
+    "North Korea fired a ballistic missile into the sea on Wednesday while leader Kim Jong Un was in Russia"
+    " for a summit with President Vladimir Putin.",
+    310,
+    story="launch",
+)
+MISSILES_AGAIN = _variant(
+    GULF,
+    "North Korea launches two ballistic missiles toward the sea",
+    "The launch came as leader Kim Jong Un held a summit with President Vladimir Putin in Russia.",
+    340,
+    story="second-launch",
+)
+# Names the summit and the launch: alike enough to both to have merged them.
+SUMMIT_AND_MISSILE = _variant(
+    PARIS,
+    "Kim and Putin hold talks at a Russian cosmodrome",
+    "Kim Jong Un and Vladimir Putin held talks in Russia on Wednesday; North Korea also fired a ballistic"
+    " missile.",
+    350,
+    story="summit-and-launch",
+)
+
+
+def test_a_launch_during_a_summit_is_an_event_of_its_own_however_alike_the_words(
+    classifier: Classifier,
+) -> None:
+    kinds = {
+        item.title: headline_kinds(item.title, analyse(classifier, item).topics)
+        for item in (SUMMIT_ARRIVAL, MISSILE, MISSILES_AGAIN, SUMMIT_AND_MISSILE)
+    }
+    assert kinds == {
+        SUMMIT_ARRIVAL.title: {"leader_visit"},
+        MISSILE.title: {"weapons_test"},
+        MISSILES_AGAIN.title: {"weapons_test"},
+        SUMMIT_AND_MISSILE.title: {"leader_visit"},
+    }, "the main clause's kind: the summit in MISSILE's headline is context"
+    ungated = Run(classifier, PipelineState(_state().ledger, event_params=EventParams(kind_gate=False)))
+    arrival = ungated.placed(SUMMIT_ARRIVAL).story.story_id
+    assert ungated.placed(MISSILE).story.story_id == arrival, "by words and actors alone: one story"
+
+    run = Run(classifier)
+    summit = run.placed(SUMMIT_ARRIVAL).story.story_id
+    launch = run.placed(MISSILE).story.story_id
+    assert launch != summit
+    assert run.placed(MISSILES_AGAIN).story.story_id == launch
+    placed = run.placed(SUMMIT_AND_MISSILE)
+    assert (placed.story.story_id, placed.merged) == (summit, ()), "two kinds of event do not merge"
+
+    restored = _state()
+    restored.restore(list(run.articles.values()), list(run.alerts.values()))
+    third = _variant(
+        BALTIC, "North Korea fires more ballistic missiles", MISSILES_AGAIN.summary, 360, story="3"
+    )
+    assert Run(classifier, restored).placed(third).story.story_id == launch, "kinds are restored"
+
+
+DIGEST = _variant(
+    BALTIC,
+    "Libya live briefing: thousands missing in the east; dams burst above Derna",
+    BRIDGE.summary,
+    220,
+    story="libya-digest",
+)
+
+
+def test_a_digest_that_names_two_stories_joins_one_and_merges_none(classifier: Classifier) -> None:
+    assert digest(DIGEST.title) and not digest(BRIDGE.title)
+    run = Run(classifier)
+    for item in [*BACKGROUND, WIRE]:
+        run.process(item)
+    dams, missing = run.placed(DERNA_DAMS).story.story_id, run.placed(LIBYA_MISSING).story.story_id
+    placed = run.placed(DIGEST)
+    assert placed.story.story_id in {dams, missing} and placed.merged == ()
+    assert run.state.resolve(missing) == missing and run.state.resolve(dams) == dams
+
+
+def test_a_report_linked_by_its_actors_goes_to_the_story_more_outlets_report(classifier: Classifier) -> None:
+    run = Run(classifier)
+    summit = run.placed(SUMMIT_ARRIVAL).story.story_id
+    welcome = _variant(
+        CORPUS.outlets["asia-monitor"],
+        "Putin welcomes Kim Jong Un to Russia for summit talks",
+        "Vladimir Putin welcomed North Korea's leader Kim Jong Un to Russia for a summit.",
+        305,
+        story="welcome",
+    )
+    assert run.placed(welcome).story.story_id == summit
+    launch = run.placed(MISSILE).story.story_id
+    assert launch != summit and launch < summit, "by id alone the launch would take the report"
+    views = {sid: run.state.book.view(sid) for sid in (summit, launch)}
+    talks = analyse(classifier, SUMMIT_TALKS)
+    shared = [set(views[sid].actor_ids) & {a.id for a in talks.actors} for sid in (summit, launch)]
+    assert shared[0] == shared[1] and len(shared[0]) >= EventParams().link_actors, "a tie on actors"
+    assert run.placed(SUMMIT_TALKS).story.story_id == summit

@@ -156,13 +156,13 @@ class PipelineState:
             seen = self.stories.knows(item.item_id)
             vector = self.events.weigh(base, when) if seen else self.events.observe(base, when)
             said_by = speaker(item.title, self.event_params)
-            kinds = headline_kinds(item.title, analysis.topics)
+            reported = headline_kinds(item.title, analysis.topics)
             # A replay gets its first placement from the text index: no candidates to look for.
-            matches = [] if seen else self.events.matches(vector, when, said_by, item.language, kinds)
+            matches = [] if seen else self.events.matches(vector, when, said_by, item.language, reported)
             placed_by_words = matches and matches[0].similarity >= self.event_params.threshold
             best = matches[0].story_id if placed_by_words else None
             if best is None and not seen:
-                best = self._linked(analysis, when, said_by, kinds)
+                best = self._linked(analysis, when, said_by, reported)
             assignment = self.stories.assign(cluster_doc(item), best)
             story_id = self.resolve(assignment.story_id)
             key = stable_hash(item.item_id)
@@ -186,11 +186,11 @@ class PipelineState:
                 self._merged_by[key] = (story_id, merged)
             facts = topic_facts(item.item_id, list(analysis.topics))
             self._count(article_ref(item, story_id), facts, list(analysis.actors), syndicated, bool(merged))
-            self.events.add(story_id, vector, when, item.language, speaker=said_by, kinds=kinds)
+            self.events.add(story_id, vector, when, item.language, speaker=said_by, kinds=reported)
             return Placed(self.book.view(story_id), syndicated, False, assignment.linked, merged)
 
     def _linked(
-        self, analysis: Analysis, when: datetime, said_by: int | None, kinds: frozenset[str]
+        self, analysis: Analysis, when: datetime, said_by: int | None, reported: frozenset[str]
     ) -> str | None:
         """The live story of the same watched kind that shares the most gazetteer actors with the article
         (EventParams.link_actors, link_persons), if any: the link when the words alone do not place it.
@@ -202,7 +202,7 @@ class PipelineState:
             return None
         mine = {a.id for a in analysis.actors}
         found = []
-        for story_id in self.events.holding(sorted(persons), when, said_by, kinds):
+        for story_id in self.events.holding(sorted(persons), when, said_by, reported):
             view = self.book.view(story_id)
             shared = mine.intersection(view.actor_ids)
             if (
@@ -307,8 +307,8 @@ class PipelineState:
             topics = doc.explanation.get("topics", [])
             facts = topic_facts(doc.article_id, topics)
             self._count(ref, facts, doc.actors, doc.syndicated, bool(doc.merged_stories))
-            said_by, kinds = speaker(doc.title, self.event_params), headline_kinds(doc.title, topics)
-            self.events.add(doc.story_id, vector, when, doc.language, speaker=said_by, kinds=kinds)
+            said_by, reported = speaker(doc.title, self.event_params), headline_kinds(doc.title, topics)
+            self.events.add(doc.story_id, vector, when, doc.language, speaker=said_by, kinds=reported)
             self.observe(min(when, doc.fetched))
         for alert in alerts:
             story_id = alert.watchfloor.story_id

@@ -58,7 +58,7 @@ its case says nothing about names."""
 
 @dataclass(frozen=True, slots=True)
 class EventParams:
-    threshold: float = 0.4
+    threshold: float = 0.45
     merge_threshold: float = 0.35
     prefix: int = 5
     title_weight: float = 2.0
@@ -95,6 +95,11 @@ class EventParams:
     Putin, Russia and North Korea at a summit are one occasion in any outlet's words and any language."""
     link_persons: int = 1
     kind_gate: bool = True
+    defining_terms: int = 2
+    """A story's defining words: its this many heaviest terms (words, not names). A short report in its
+    own words carrying all of them ("Morocco" and "earthquake", "Libya" and "floods") joins the story at
+    `defining_floor` already: a title and a sentence rarely reach `threshold` with anything. 0: off."""
+    defining_floor: float = 0.2
     """A report whose headline's main clause reports a watched kind of event (`headline_kinds`: a weapons
     test, sanctions…) joins, links to or merges no story whose headlines reported only other kinds: the
     same actors doing another thing is another event (GDELT's actor + event-code identity). North Korea's
@@ -316,6 +321,13 @@ class _Centroid:
 class EventMatch:
     story_id: str
     similarity: float
+    defined: bool = False
+    """Whether the report carries the story's defining terms (EventParams.defining_terms)."""
+
+    def places(self, params: EventParams) -> bool:
+        """Whether this match puts the report in the story."""
+        floor = params.defining_floor if self.defined else params.threshold
+        return self.similarity >= floor
 
 
 class EventIndex:
@@ -349,8 +361,9 @@ class EventIndex:
         language: str = "",
         kinds: frozenset[str] = frozenset(),
     ) -> list[EventMatch]:
-        """Live stories at least `merge_threshold` similar to `vector`, most similar first (ties: id); for
-        a statement by `speaker`, only stories the speaker is a principal of."""
+        """Live stories at least `merge_threshold` similar to `vector`, or `defining_floor` where it
+        carries their defining terms, most similar first (ties: id); for a statement by `speaker`, only
+        stories the speaker is a principal of; for a headline of `kinds`, not those of other kinds only."""
         p = self.params
         probe = sorted(vector, key=lambda k: (-vector[k], k))[: p.probe_terms]
         shared: Counter[str] = Counter()
@@ -381,9 +394,17 @@ class EventIndex:
                 )
             else:
                 similarity = _cosine(vector, norm, story)
-            if similarity >= p.merge_threshold:
-                found.append(EventMatch(story_id, similarity))
+            match = EventMatch(story_id, similarity, self._defined(vector, story))
+            if similarity >= p.merge_threshold or match.places(p):
+                found.append(match)
         return sorted(found, key=lambda m: (-m.similarity, m.story_id))
+
+    def _defined(self, vector: Mapping[int, float], story: _Centroid) -> bool:
+        wanted = self.params.defining_terms
+        if not wanted:
+            return False
+        terms = [key for key in story.weights if not key & NAMED][:wanted]
+        return len(terms) == wanted and all(key in vector for key in terms)
 
     def holding(
         self,

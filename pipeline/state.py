@@ -159,8 +159,7 @@ class PipelineState:
             reported = headline_kinds(item.title, analysis.topics)
             # A replay gets its first placement from the text index: no candidates to look for.
             matches = [] if seen else self.events.matches(vector, when, said_by, item.language, reported)
-            placed_by_words = matches and matches[0].similarity >= self.event_params.threshold
-            best = matches[0].story_id if placed_by_words else None
+            best = next((m.story_id for m in matches if m.places(self.event_params)), None)
             if best is None and not seen:
                 best = self._linked(analysis, when, said_by, reported)
             assignment = self.stories.assign(cluster_doc(item), best)
@@ -178,7 +177,8 @@ class PipelineState:
                 else {
                     other
                     for m in matches
-                    if self.events.mergeable(story_id, other := self.resolve(m.story_id))
+                    if m.similarity >= self.event_params.merge_threshold
+                    and self.events.mergeable(story_id, other := self.resolve(m.story_id))
                 }
             )
             story_id, merged = self._merge(story_id, sorted(others - {story_id}))

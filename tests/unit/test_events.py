@@ -196,3 +196,26 @@ def test_a_report_of_one_kind_of_event_skips_stories_of_other_kinds_only() -> No
     assert not index.mergeable("summit", "launch") and index.mergeable("untold", "launch")
     index.add("summit", launch, T0, kinds=missile)
     assert index.mergeable("summit", "launch"), "a story that reported both kinds is kin to either"
+
+
+def test_a_short_report_carrying_a_storys_defining_terms_joins_it_below_the_threshold() -> None:
+    index = EventIndex(P)
+    titles = (
+        "Morocco earthquake kills thousands",
+        "Rescuers dig after Morocco earthquake",
+        "Earthquake in Morocco",
+    )
+    for title in titles:
+        index.add("quake", features(title, "Villages in the mountains were flattened.", [], P), T0)
+    index.add("vote", features("Morocco votes in local elections", "Turnout was high.", [], P), T0)
+    report = features(
+        "Morocco earthquake survivors fear for their livelihoods", "Tourism may not return.", [], P
+    )
+    [match] = [m for m in index.matches(report, T0) if m.story_id == "quake"]
+    assert match.defined and P.defining_floor <= match.similarity < P.threshold
+    assert match.places(P) and not replace(match, defined=False).places(P)
+    undefined = EventIndex(replace(P, defining_terms=0))
+    undefined.add("quake", features("Morocco earthquake kills thousands", "Rescuers search.", [], P), T0)
+    assert not any(m.places(undefined.params) for m in undefined.matches(report, T0))
+    other = features("Morocco wins the football final", "Fans celebrated in Rabat.", [], P)
+    assert not any(m.places(P) for m in index.matches(other, T0)), "one of the two words is not the story"

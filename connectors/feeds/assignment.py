@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 
+from connectors.kafka_group import subscribe_with_partitions
+
 log = logging.getLogger("watchfloor.ingest")
 
 
@@ -55,15 +57,14 @@ class GroupAssignment:
             session_timeout_ms=10000,
             heartbeat_interval_ms=2000,
         )
-        partitions = self._consumer.partitions_for_topic(topic)
-        if not partitions:
-            raise RuntimeError(f"lease topic {topic!r} does not exist; run `watchfloor stack up`")
-        self.partitions = len(partitions)
         self._owned: frozenset[int] = frozenset()
         self._lock = threading.Lock()
         self._on_revoke = on_revoke
         self._on_assign = on_assign
-        self._consumer.subscribe([topic], listener=_Listener(self))
+        if subscribe_with_partitions(self._consumer, [topic], _Listener(self), wait_s=0):
+            self._consumer.close()
+            raise RuntimeError(f"lease topic {topic!r} does not exist; run `watchfloor stack up`")
+        self.partitions = len(self._consumer.partitions_for_topic(topic))
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._member, name="feed-leases", daemon=True)
         self._thread.start()

@@ -30,6 +30,7 @@ from kafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import SecretStr, ValidationError
 
+from connectors.kafka_group import subscribe_with_partitions
 from connectors.kafka_sink import dead_letter_record, make_producer
 from connectors.notify.delivery import Sender
 from connectors.notify.ops import OPS_PREFIX, OpsTask, OpsWorker, ops_destinations
@@ -324,8 +325,11 @@ class Notifier:
             heartbeat_interval_ms=3_000,
         )
         topics = list(dict.fromkeys([self._alerts_topic, *([self._ops_topic] if self._ops_topic else [])]))
-        _await_partitions(self._bootstrap, topics, TOPIC_METADATA_WAIT_S)
-        consumer.subscribe(topics, listener=_Rebalance(self, consumer))
+        missing = subscribe_with_partitions(
+            consumer, topics, _Rebalance(self, consumer), TOPIC_METADATA_WAIT_S
+        )
+        if missing:
+            log.warning("no partition metadata for %s after %.0f s", missing, TOPIC_METADATA_WAIT_S)
         idle_since = time.monotonic()
         snoozes_read = time.monotonic()
         unassigned = _Unassigned(self._group_id, self.unassigned_log_s)
@@ -370,27 +374,6 @@ class Notifier:
 
     def stop(self) -> None:
         self.stop_event.set()
-
-
-def _await_partitions(bootstrap: str, topics: list[str], wait_s: float) -> None:
-    """Wait until the brokers report every topic's partitions before the notifier joins its group: a
-    join that sees a topic without them (created a moment ago) assigns none of its partitions, and
-    kafka-python did not rejoin when they appeared (seen in clean-clone CI: a notifier unassigned for 10
-    minutes on a topic created just before it started). Asked with a consumer of no group, so the
-    group's own consumer starts as before. A topic still unknown after `wait_s` is subscribed anyway,
-    and the notifier says it has no partitions."""
-    probe = KafkaConsumer(bootstrap_servers=bootstrap)
-    try:
-        deadline = time.monotonic() + wait_s
-        missing = list(topics)
-        while missing and time.monotonic() < deadline:
-            missing = [t for t in missing if not probe.partitions_for_topic(t)]
-            if missing:
-                time.sleep(0.2)
-    finally:
-        probe.close()
-    if missing:
-        log.warning("no partition metadata for %s after %.0f s; subscribing anyway", missing, wait_s)
 
 
 def _caught_up(consumer: KafkaConsumer) -> bool:

@@ -29,6 +29,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         self._owner = owner
 
     def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self._owner._settled.clear()
         held = {tp.partition for tp in self._owner._consumer.assignment()}
         self._owner._set(held - {tp.partition for tp in revoked})
         # Finish (and save) in-flight polls before anyone else may take these feeds over.
@@ -38,6 +39,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         # Read every save acknowledged so far, so feeds taken over are not polled again too early.
         self._owner._on_assign()
         self._owner._set({tp.partition for tp in self._owner._consumer.assignment()})
+        self._owner._settled.set()
 
 
 class GroupAssignment:
@@ -59,6 +61,7 @@ class GroupAssignment:
         )
         self._owned: frozenset[int] = frozenset()
         self._lock = threading.Lock()
+        self._settled = threading.Event()
         self._on_revoke = on_revoke
         self._on_assign = on_assign
         if subscribe_with_partitions(self._consumer, [topic], _Listener(self), wait_s=0):
@@ -89,6 +92,11 @@ class GroupAssignment:
     def owns(self, feed_id: str) -> bool:
         with self._lock:
             return lease_of(feed_id, self.partitions) in self._owned
+
+    def settled(self, wait_s: float) -> bool:
+        """Whether the leases held are this process's current share, waiting up to ``wait_s`` while a
+        rebalance is in progress (from revocation to assignment, ``owns`` is False for every feed)."""
+        return self._settled.wait(wait_s)
 
     def close(self) -> None:
         self._closing.set()

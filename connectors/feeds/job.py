@@ -76,7 +76,7 @@ def run_ingest(
         )
         ingester.owns = assignment.owns
         stop = threading.Event()
-        callback = _background(settings, stack, stop, ingester=ingester, store=store, owns=assignment.owns)
+        callback = _background(settings, stack, stop, ingester=ingester, store=store, assignment=assignment)
 
         def _stop(signum: int, _frame: FrameType | None) -> None:
             log.info("signal %s: draining in-flight polls", signal.Signals(signum).name)
@@ -106,14 +106,16 @@ def _background(
     *,
     ingester: Ingester,
     store: KafkaStateStore,
-    owns: Callable[[str], bool],
+    assignment: GroupAssignment,
 ) -> CallbackServer | None:
     """Start what runs beside the polls until ``stop``: the WebSub callback server and renewals, and
     the feed health checks. Returns the callback server, to close."""
     callback = None
+    owns = assignment.owns
     websub = ingester.websub
     if websub is not None:
         websub.owns = owns
+        websub.settled = assignment.settled
         callback = _callback(settings, websub, ingester)
         _every(stop, WEBSUB_TICK_S, "websub-renewals", lambda: websub.tick(ingester.feeds))
     health = _health(settings, stack, owns)

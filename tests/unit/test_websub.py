@@ -133,6 +133,50 @@ def test_pushes_are_authenticated_by_the_subscriptions_secret() -> None:
         raise AssertionError("accepted")
 
 
+class Rebalancing:
+    """Feed leases in the middle of a rebalance: none held until ``settled`` is waited on, when the
+    assignment arrives with the feed's lease (``ours``), without it, or not in time (``arrives``)."""
+
+    def __init__(self, *, arrives: bool, ours: bool = True) -> None:
+        self.held = False
+        self.arrives = arrives
+        self.ours = ours
+
+    def owns(self, _feed_id: str) -> bool:
+        return self.held
+
+    def settled(self, _wait_s: float) -> bool:
+        self.held = self.arrives and self.ours
+        return self.arrives
+
+
+def test_a_push_during_a_lease_rebalance_waits_for_it_and_is_never_acknowledged_unread() -> None:
+    sub, sent, _ = _subscriber()
+    sub.discovered(FEED, discover({"link": '<https://hub.example/>; rel="hub"'}, [], FEED.url))
+    form = sent[0]
+    _verify(sub, form, "subscribe")
+    token = form["hub.callback"].rpartition("/")[2]
+    body = b"<rss/>"
+    signed = {
+        "x-hub-signature": "sha256=" + hmac.new(form["hub.secret"].encode(), body, hashlib.sha256).hexdigest()
+    }
+
+    leases = Rebalancing(arrives=True)
+    sub.owns, sub.settled = leases.owns, leases.settled
+    assert sub.authenticate(token, signed, body).feed_id == "f1"  # ours again once assigned: ingested
+    for leases, status, reason in (
+        (Rebalancing(arrives=False), 503, "rebalancing"),  # still rebalancing: the hub retries
+        (Rebalancing(arrives=True, ours=False), 202, "not_owned"),  # another process polls it now
+    ):
+        sub.owns, sub.settled = leases.owns, leases.settled
+        try:
+            sub.authenticate(token, signed, body)
+        except PushRejected as exc:
+            assert (exc.status, exc.reason) == (status, reason)
+        else:
+            raise AssertionError("accepted")
+
+
 def test_an_unverified_request_fails_after_the_timeout_and_is_retried_with_backoff() -> None:
     sub, sent, clock = _subscriber()
     sub.discovered(FEED, discover({"link": '<https://hub.example/>; rel="hub"'}, [], FEED.url))

@@ -42,6 +42,9 @@ log = logging.getLogger("watchfloor.ingest")
 
 MIN_RENEW_AHEAD_S = 60.0
 MAX_BACKOFF_S = 6 * 3600.0
+REBALANCE_WAIT_S = 5.0
+"""How long a push for a feed this process holds no lease of waits for a rebalance in progress to end
+(well inside a hub's request timeout); after that it is answered 503, which the hub retries."""
 
 
 class Table(Protocol):
@@ -115,12 +118,14 @@ class Subscriber:
         client: httpx.Client,
         *,
         owns: Callable[[str], bool] = lambda _feed_id: True,
+        settled: Callable[[float], bool] = lambda _wait_s: True,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._table = table
         self.policy = policy
         self._client = client
         self.owns = owns
+        self.settled = settled  # (wait_s) -> whether ``owns`` is past any rebalance in progress
         self._clock = clock
         self._lock = threading.Lock()  # one decision at a time per process: the table is read-modify-write
 
@@ -240,14 +245,21 @@ class Subscriber:
 
         An unknown token is answered 410 Gone, which tells the hub to drop the subscription (spec 7). An
         unsigned or wrongly signed push is ignored but answered 2xx, as the spec allows, so that a
-        forger learns nothing; the feed's polls still bring the real items."""
+        forger learns nothing; the feed's polls still bring the real items.
+
+        A push for a feed whose lease this process does not hold is ignored (2xx) only once the leases are
+        settled: during a rebalance no process holds it, so the push waits for the assignment, or is
+        answered 503 for the hub to retry, rather than acknowledged and dropped."""
         sub = self._by_token(token)
         if sub is None:
             raise PushRejected(410, "unknown_subscription")
         if not signature_valid(sub.secret.get_secret_value(), body, headers.get(SIGNATURE_HEADER)):
             raise PushRejected(202, "bad_signature" if headers.get(SIGNATURE_HEADER) else "unsigned")
         if not self.owns(sub.feed_id):
-            raise PushRejected(202, "not_owned")  # another ingest process owns the feed's state now
+            if not self.settled(REBALANCE_WAIT_S):
+                raise PushRejected(503, "rebalancing")
+            if not self.owns(sub.feed_id):
+                raise PushRejected(202, "not_owned")  # another ingest process owns the feed's state now
         return Push(sub.feed_id, sub.topic)
 
     # -- time passes ------------------------------------------------------------------------------------

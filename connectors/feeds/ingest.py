@@ -214,14 +214,17 @@ class Ingester:
             log.exception("websub discovery failed", extra={"feed.id": feed.id})
 
     def _reject(self, feed: FeedConfig, now: datetime, *, kind: str, reason: str, body: bytes) -> PollOutcome:
-        """Bad input from the publisher: a dead letter with the body, and an error outcome."""
+        """Bad input from the publisher: a dead letter with the body, and an error outcome; a publish
+        error if the dead letter was not acknowledged, so that a push is not answered 2xx without it."""
         try:
             self._publisher.publish(
                 [], [DeadLetter.of("FetchFeed", f"{kind}: {reason}", f"feed:{feed.id}", body)]
             )
-            self.metrics.dead_letters.labels("FetchFeed").inc()
-        except Exception:  # the error outcome still records it
+        except Exception as exc:
             log.exception("could not dead-letter a rejected feed body", extra={"feed.id": feed.id})
+            error = f"{kind}: {reason}; dead letter not acknowledged: {type(exc).__name__}: {exc}"
+            return PollOutcome("error", now, error_kind="publish", error=error)
+        self.metrics.dead_letters.labels("FetchFeed").inc()
         return PollOutcome("error", now, error_kind=kind, error=reason)
 
     def _finish(

@@ -164,6 +164,23 @@ def test_state_advances_only_after_a_successful_publish(server: FeedServer) -> N
     assert len(publisher.items) == 3
 
 
+def test_a_pushed_body_that_is_not_a_feed_is_answered_as_a_publish_error_until_its_dead_letter_is_acked(
+    server: FeedServer,
+) -> None:
+    feed = _feed(server, "f")
+    publisher, store = RecordingPublisher(), MemoryStateStore()
+    ingester = _ingester([feed], publisher, store)
+    html = b"<!DOCTYPE html><html><body><p>not a feed</p></body></html>"
+
+    publisher.fail = True  # the callback answers 503 to a publish error: the hub delivers it again
+    assert ingester.push(feed, html, {"content-type": "text/html"}, feed.url).error_kind == "publish"
+    assert publisher.dead == []
+
+    publisher.fail = False
+    assert ingester.push(feed, html, {"content-type": "text/html"}, feed.url).error_kind == "not_a_feed"
+    assert [d.origin for d in publisher.dead] == ["feed:f"]
+
+
 def test_republished_items_are_not_published_twice_and_new_ones_are(server: FeedServer) -> None:
     server.route("/f", Route(body=rss("f", 3), headers={"Content-Type": "application/rss+xml"}))
     feed = _feed(server, "f")

@@ -2,7 +2,8 @@
 
 The answer tells the hub what to do next: 2xx when the items are in Kafka (or the push was ignored:
 forged, or a body no retry can fix, which is dead-lettered), 410 Gone for a subscription we no longer
-hold, 503 when Kafka did not acknowledge, so the hub delivers it again.
+hold, 503 when Kafka did not acknowledge (the items or the dead letter) or the feed leases are being
+rebalanced, so the hub delivers it again.
 """
 
 from __future__ import annotations

@@ -106,31 +106,34 @@ def test_only_a_pending_request_of_the_same_mode_and_topic_is_confirmed() -> Non
     assert not sub.pushed("f1")  # the lease ran out
 
 
-def test_pushes_are_authenticated_by_the_subscriptions_secret() -> None:
+def _subscribed() -> tuple[Subscriber, str, str]:
+    """A subscriber with FEED's subscription verified: it, the callback token and the secret."""
     sub, sent, _ = _subscriber()
     sub.discovered(FEED, discover({"link": '<https://hub.example/>; rel="hub"'}, [], FEED.url))
     form = sent[0]
     _verify(sub, form, "subscribe")
-    token = form["hub.callback"].rpartition("/")[2]
+    return sub, form["hub.callback"].rpartition("/")[2], form["hub.secret"]
+
+
+def _rejected(sub: Subscriber, token: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+    try:
+        sub.authenticate(token, headers, body)
+    except PushRejected as exc:
+        return exc.status, exc.reason
+    raise AssertionError("accepted")
+
+
+def test_pushes_are_authenticated_by_the_subscriptions_secret() -> None:
+    sub, token, secret = _subscribed()
     body = b"<rss/>"
-    signed = "sha256=" + hmac.new(form["hub.secret"].encode(), body, hashlib.sha256).hexdigest()
+    signed = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     assert sub.authenticate(token, {"x-hub-signature": signed}, body).feed_id == "f1"
     for headers, status, reason in (
         ({}, 202, "unsigned"),
         ({"x-hub-signature": signed.replace("sha256=", "sha256=0")}, 202, "bad_signature"),
     ):
-        try:
-            sub.authenticate(token, headers, body)
-        except PushRejected as exc:
-            assert (exc.status, exc.reason) == (status, reason)
-        else:
-            raise AssertionError("accepted")
-    try:
-        sub.authenticate("gone", {"x-hub-signature": signed}, body)
-    except PushRejected as exc:
-        assert exc.status == 410
-    else:
-        raise AssertionError("accepted")
+        assert _rejected(sub, token, headers, body) == (status, reason)
+    assert _rejected(sub, "gone", {"x-hub-signature": signed}, body)[0] == 410
 
 
 class Rebalancing:
@@ -151,15 +154,9 @@ class Rebalancing:
 
 
 def test_a_push_during_a_lease_rebalance_waits_for_it_and_is_never_acknowledged_unread() -> None:
-    sub, sent, _ = _subscriber()
-    sub.discovered(FEED, discover({"link": '<https://hub.example/>; rel="hub"'}, [], FEED.url))
-    form = sent[0]
-    _verify(sub, form, "subscribe")
-    token = form["hub.callback"].rpartition("/")[2]
+    sub, token, secret = _subscribed()
     body = b"<rss/>"
-    signed = {
-        "x-hub-signature": "sha256=" + hmac.new(form["hub.secret"].encode(), body, hashlib.sha256).hexdigest()
-    }
+    signed = {"x-hub-signature": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
 
     leases = Rebalancing(arrives=True)
     sub.owns, sub.settled = leases.owns, leases.settled
@@ -169,12 +166,7 @@ def test_a_push_during_a_lease_rebalance_waits_for_it_and_is_never_acknowledged_
         (Rebalancing(arrives=True, ours=False), 202, "not_owned"),  # another process polls it now
     ):
         sub.owns, sub.settled = leases.owns, leases.settled
-        try:
-            sub.authenticate(token, signed, body)
-        except PushRejected as exc:
-            assert (exc.status, exc.reason) == (status, reason)
-        else:
-            raise AssertionError("accepted")
+        assert _rejected(sub, token, signed, body) == (status, reason)
 
 
 def test_an_unverified_request_fails_after_the_timeout_and_is_retried_with_backoff() -> None:

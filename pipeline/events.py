@@ -19,6 +19,11 @@ story keeps the `centroid_terms` heaviest features of its articles (its centroid
 most similar live story when the cosine reaches `threshold`. A report that matches two stories at
 `merge_threshold` or more shows they are one event that began as two (the classic single-pass split):
 they merge, the older story's id surviving.
+
+What a report says about itself narrows where it may go (docs/adr/0006-story-identity.md): a statement
+("<Name> says…") is its speaker's occasion; a headline whose main clause reports a watched kind of event
+(`headline_kinds`) is not another kind's story; a digest (`digest`) bridges no two stories. And a short
+report carrying a story's two defining words joins it below `threshold` (`defining_terms`).
 """
 
 from __future__ import annotations
@@ -95,15 +100,20 @@ class EventParams:
     Putin, Russia and North Korea at a summit are one occasion in any outlet's words and any language."""
     link_persons: int = 1
     kind_gate: bool = True
-    defining_terms: int = 2
-    """A story's defining words: its this many heaviest terms (words, not names). A short report in its
-    own words carrying all of them ("Morocco" and "earthquake", "Libya" and "floods") joins the story at
-    `defining_floor` already: a title and a sentence rarely reach `threshold` with anything. 0: off."""
-    defining_floor: float = 0.2
     """A report whose headline's main clause reports a watched kind of event (`headline_kinds`: a weapons
     test, sanctions…) joins, links to or merges no story whose headlines reported only other kinds: the
     same actors doing another thing is another event (GDELT's actor + event-code identity). North Korea's
     missile launch on the morning of the summit is not the summit, whatever words they share."""
+    kind_share: float = 0.5
+    """The share of a topic's threshold its contributions inside the headline's main clause must reach
+    for the headline to report that kind."""
+    defining_terms: int = 2
+    """A story's defining words: its this many heaviest term features (every word of a text is a term,
+    names' words too; name and actor features are not). A short report in its own words carrying all
+    of them ("Morocco" and "earthquake", "Libya" and "floods") joins the story at `defining_floor`
+    already: a title and a sentence rarely reach `threshold` with anything. In the story's language
+    only, and never a merge by itself. 0: off."""
+    defining_floor: float = 0.2
 
 
 def _words(text: str) -> list[str]:
@@ -140,36 +150,52 @@ _LABELS = frozenset(
     {"analysis", "breaking", "editorial", "explainer", "exclusive", "factbox", "firstft", "interview"}
     | {"live", "opinion", "photos", "podcast", "review", "update", "updates", "video", "watch"}
 )
+_LEAD_LABEL = re.compile(r"^(?:[^\s:]+\s){0,2}[^\s:]+:\s")
+"""A short lead-in before a colon ("Russia-Ukraine War: …", "Libya floods: …"): not the main clause."""
 _CONTEXT = re.compile(
-    r"\s(?:as|amid|while|after|ahead of|during|despite|following|before|over)\s|[:;|\u2014\u2013]"
+    r"\s(?:as(?!\s(?:many|much|well|long|soon|far|part|if|though)\b)|amid|while|after|ahead of|during"
+    r"|despite|following|before)\s|[:;|\u2014\u2013]",
+    re.IGNORECASE,
 )
-"""Where a headline's main clause ends: what follows "…fires missile as Kim meets Putin" is context."""
+"""Where a headline's main clause ends: what follows "…fires missile as Kim meets Putin" is context.
+An error here fails open: a clause cut too early reports no kind, and a report of no kind is gated by
+nothing."""
 
 
-def headline_kinds(title: str, topics: Iterable[Mapping[str, Any]]) -> frozenset[str]:
-    """The watched topics (the classifier's explained topics) the headline's main clause alone brings
-    to half their threshold: the kind of event the headline reports, not the kinds it mentions."""
-    cut = _CONTEXT.search(title, 12)
+def headline_kinds(title: str, topics: Iterable[Mapping[str, Any]], params: EventParams) -> frozenset[str]:
+    """The watched topics (the classifier's explained topics) whose contributions matched in the
+    headline's main clause bring them to `kind_share` of their threshold: the kind of event the headline
+    reports, not the kinds it mentions. A contribution also matched in the body (a lede repeating the
+    headline) counts by its headline matches."""
+    label = _LEAD_LABEL.match(title)
+    start = label.end() if label else 0
+    cut = _CONTEXT.search(title, start)
     end = cut.start() if cut else len(title)
     found = set()
     for topic in topics:
-        inside = sum(
-            float(c["weight"])
-            for c in topic.get("contributions", ())
-            if c.get("spans") and all(s["field"] == "title" and s["end"] <= end for s in c["spans"])
-        )
-        if inside >= float(topic["threshold"]) / 2:
+        inside = 0.0
+        for contribution in topic.get("contributions", ()):
+            spans = [s for s in contribution.get("spans", ()) if s["field"] == "title"]
+            if spans and all(start <= s["start"] and s["end"] <= end for s in spans):
+                inside += float(contribution["weight"])
+        if inside >= float(topic["threshold"]) * params.kind_share:
             found.add(str(topic["topic"]))
     return frozenset(found)
 
 
-_DIGEST = re.compile(r";|\bbriefing\b|\blive\b", re.IGNORECASE)
+_DIGEST = re.compile(
+    r";|\b(?:live|briefing)(?:\s+(?:updates?|blog|briefing|coverage))?\s*:|\b(?:live|briefing)\s*$"
+    r"|\blive\s+(?:updates?|blog)\b",
+    re.IGNORECASE,
+)
 
 
 def digest(title: str) -> bool:
-    """Whether a headline is a digest ("Ukraine live briefing: summit starts…; missiles hit shipyard",
-    "Up First briefing: …; …"): it names several events, so its matching two stories does not make
-    them one (the chaining that single-link clustering is known for)."""
+    """Whether a headline is a digest: "live"/"briefing" as its label ("Ukraine live briefing: summit
+    starts…", "Wednesday Briefing", "US politics live") or events joined by a semicolon. It may name
+    several events, so its matching two stories does not make them one (the chaining that single-link
+    clustering is known for). A single event told in two clauses is taken for one: it only loses a
+    merge."""
     return _DIGEST.search(title) is not None
 
 
@@ -361,9 +387,8 @@ class EventIndex:
         language: str = "",
         kinds: frozenset[str] = frozenset(),
     ) -> list[EventMatch]:
-        """Live stories at least `merge_threshold` similar to `vector`, or `defining_floor` where it
-        carries their defining terms, most similar first (ties: id); for a statement by `speaker`, only
-        stories the speaker is a principal of; for a headline of `kinds`, not those of other kinds only."""
+        """Live stories open to the report (`_open_to`) at least `merge_threshold` similar to `vector`,
+        or `defining_floor` where it carries their defining terms, most similar first (ties: id)."""
         p = self.params
         probe = sorted(vector, key=lambda k: (-vector[k], k))[: p.probe_terms]
         shared: Counter[str] = Counter()
@@ -372,32 +397,50 @@ class EventIndex:
             if len(holders) <= p.max_posting:
                 shared.update(holders)
         ranked = sorted(shared, key=lambda sid: (-shared[sid], sid))[: p.max_candidates]
-        candidates = sorted(ranked)
-        own = set(probe[: p.principal_names])
+        own = frozenset(probe[: p.principal_names])
         norm = math.sqrt(sum(w * w for w in vector.values()))
         named = {k: w for k, w in vector.items() if k & NAMED}
         named_norm = math.sqrt(sum(w * w for w in named.values()))
         found = []
-        for story_id in candidates:
+        for story_id in sorted(ranked):
             story = self._stories[story_id]
-            if story.last_seen is not None and abs(when - story.last_seen) > p.max_gap:
-                continue
-            if speaker is not None and p.principal_names and speaker not in story.principals:
-                continue
-            if not self._kin(kinds, story):
-                continue
-            if p.statement_owner and story.speaker not in (None, speaker) and story.speaker not in own:
+            if not self._open_to(story, when, speaker, kinds, own):
                 continue
             if language and story.languages and language not in story.languages:
                 similarity = (
                     _named_cosine(named, named_norm, story) * p.threshold / p.cross_language_threshold
                 )
+                defined = False  # its words cannot carry the story's: names and actors decide
             else:
                 similarity = _cosine(vector, norm, story)
-            match = EventMatch(story_id, similarity, self._defined(vector, story))
-            if similarity >= p.merge_threshold or match.places(p):
-                found.append(match)
+                defined = p.defining_floor <= similarity < p.threshold and self._defined(vector, story)
+            if similarity >= p.merge_threshold or defined:
+                found.append(EventMatch(story_id, similarity, defined))
         return sorted(found, key=lambda m: (-m.similarity, m.story_id))
+
+    def _open_to(
+        self,
+        story: _Centroid,
+        when: datetime,
+        speaker: int | None,
+        kinds: frozenset[str],
+        own: frozenset[int] | None,
+    ) -> bool:
+        """Whether a story may take a report at `when`: in the news (`max_gap`); for a statement by
+        `speaker`, one the speaker is a principal of; for a headline of `kinds`, not of other kinds only;
+        if the story is one speaker's statements, the speaker among the report's heaviest features `own`
+        (None: not known, as for a link by actors, which then needs the speaker to be the report's)."""
+        p = self.params
+        if story.last_seen is not None and abs(when - story.last_seen) > p.max_gap:
+            return False
+        if not p.principal_names:
+            return self._kin(kinds, story)
+        if speaker is not None and speaker not in story.principals:
+            return False
+        others = p.statement_owner and story.speaker not in (None, speaker)
+        if others and (own is None or story.speaker not in own):
+            return False
+        return self._kin(kinds, story)
 
     def _defined(self, vector: Mapping[int, float], story: _Centroid) -> bool:
         wanted = self.params.defining_terms
@@ -413,28 +456,21 @@ class EventIndex:
         speaker: int | None = None,
         kinds: frozenset[str] = frozenset(),
     ) -> list[str]:
-        """Live stories whose centroid holds any of these gazetteer actors (by id), within `max_gap` of
-        `when`, and, for a statement by `speaker`, whose principal the speaker is, and, for a headline of
-        `kinds`, not of other kinds only."""
+        """Live stories whose centroid holds any of these gazetteer actors (by id) and that are open to
+        the report (`_open_to`; a story of one speaker's statements only to that speaker's)."""
         found: set[str] = set()
         for actor_id in actor_ids:
             found.update(self._postings.get(_key("a", actor_id), ()))
         stories = self._stories
-        return sorted(
-            sid
-            for sid in found
-            if (seen := stories[sid].last_seen) is not None
-            and abs(when - seen) <= self.params.max_gap
-            and (speaker is None or not self.params.principal_names or speaker in stories[sid].principals)
-            and self._kin(kinds, stories[sid])
-        )
+        return sorted(sid for sid in found if self._open_to(stories[sid], when, speaker, kinds, None))
 
     def _kin(self, kinds: frozenset[str], story: _Centroid) -> bool:
         return not (self.params.kind_gate and kinds and story.kinds and kinds.isdisjoint(story.kinds))
 
     def mergeable(self, a: str, b: str) -> bool:
-        """Whether one report's match with both stories may make them one: not when either opened with a
-        statement by someone who is not a principal of the other (a reaction stays its own occasion)."""
+        """Whether one report's match with both stories may make them one: not when their headlines
+        reported different kinds only, nor when either opened with a statement by someone who is not a
+        principal of the other (a reaction stays its own occasion)."""
         first, second = self._stories.get(a), self._stories.get(b)
         if first is None or second is None:
             return True
@@ -517,10 +553,11 @@ class EventIndex:
         self.frequencies.expire(when)
 
     def state_bytes(self) -> int:
-        """Per story: its id, two 8-byte times, its languages and kinds, and an 8-byte key + 8-byte weight
-        + 8-byte posting entry per centroid feature. The document frequencies are shared by all stories."""
+        """Per story: its id, two 8-byte times, an 8-byte speaker, its languages and kinds, and an 8-byte
+        key + 8-byte weight + 8-byte posting entry per centroid feature. The document frequencies are
+        shared by all stories."""
         return sum(
-            len(sid) + 1 + 16 + 24 * len(s.weights) + sum(len(name) + 1 for name in (*s.languages, *s.kinds))
+            len(sid) + 1 + 24 + 24 * len(s.weights) + sum(len(name) + 1 for name in (*s.languages, *s.kinds))
             for sid, s in self._stories.items()
         )
 

@@ -156,10 +156,13 @@ class PipelineState:
             seen = self.stories.knows(item.item_id)
             vector = self.events.weigh(base, when) if seen else self.events.observe(base, when)
             said_by = speaker(item.title, self.event_params)
-            reported = headline_kinds(item.title, analysis.topics)
+            reported = headline_kinds(item.title, analysis.topics, self.event_params)
             # A replay gets its first placement from the text index: no candidates to look for.
             matches = [] if seen else self.events.matches(vector, when, said_by, item.language, reported)
-            best = next((m.story_id for m in matches if m.places(self.event_params)), None)
+            placing = next((m for m in matches if m.places(self.event_params)), None)
+            best = placing.story_id if placing else None
+            # Placed by its defining words below the merge threshold: too weak a tie to join two stories.
+            bridges = placing is None or placing.similarity >= self.event_params.merge_threshold
             if best is None and not seen:
                 best = self._linked(analysis, when, said_by, reported)
             assignment = self.stories.assign(cluster_doc(item), best)
@@ -173,7 +176,7 @@ class PipelineState:
             syndicated = not assignment.is_new_story and assignment.body_similarity >= SYNDICATION_THRESHOLD
             others = (
                 set()
-                if assignment.is_new_story or digest(item.title)
+                if assignment.is_new_story or not bridges or digest(item.title)
                 else {
                     other
                     for m in matches
@@ -307,7 +310,10 @@ class PipelineState:
             topics = doc.explanation.get("topics", [])
             facts = topic_facts(doc.article_id, topics)
             self._count(ref, facts, doc.actors, doc.syndicated, bool(doc.merged_stories))
-            said_by, reported = speaker(doc.title, self.event_params), headline_kinds(doc.title, topics)
+            said_by, reported = (
+                speaker(doc.title, self.event_params),
+                headline_kinds(doc.title, topics, self.event_params),
+            )
             self.events.add(doc.story_id, vector, when, doc.language, speaker=said_by, kinds=reported)
             self.observe(min(when, doc.fetched))
         for alert in alerts:

@@ -14,7 +14,7 @@ from pipeline.alerting import AlertLedger
 from pipeline.articles import Analysis, analyse, article_doc, cluster_doc
 from pipeline.classify.engine import Classifier
 from pipeline.classify.rules import load_rules
-from pipeline.events import EventParams, digest, headline_kinds
+from pipeline.events import EventMatch, EventParams, digest, headline_kinds
 from pipeline.scoring import Watchlist
 from pipeline.state import PipelineState, Placed
 from pipeline.stories import ArticleRef, StoryBook, TopicFact, topic_facts
@@ -847,7 +847,7 @@ def test_a_launch_during_a_summit_is_an_event_of_its_own_however_alike_the_words
     classifier: Classifier,
 ) -> None:
     kinds = {
-        item.title: headline_kinds(item.title, analyse(classifier, item).topics)
+        item.title: headline_kinds(item.title, analyse(classifier, item).topics, EventParams())
         for item in (SUMMIT_ARRIVAL, MISSILE, MISSILES_AGAIN, SUMMIT_AND_MISSILE)
     }
     assert kinds == {
@@ -914,3 +914,34 @@ def test_a_report_linked_by_its_actors_goes_to_the_story_more_outlets_report(cla
     shared = [set(views[sid].actor_ids) & {a.id for a in talks.actors} for sid in (summit, launch)]
     assert shared[0] == shared[1] and len(shared[0]) >= EventParams().link_actors, "a tie on actors"
     assert run.placed(SUMMIT_TALKS).story.story_id == summit
+
+
+def test_a_report_placed_only_by_a_storys_defining_words_merges_nothing(
+    classifier: Classifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = Run(classifier)
+    dams, missing = run.placed(DERNA_DAMS).story.story_id, run.placed(LIBYA_MISSING).story.story_id
+    # What the index would find for a weak report: one story by its defining words below the merge
+    # threshold, the other above the merge threshold but below the join threshold.
+    p = run.state.event_params
+    weak = [EventMatch(missing, p.merge_threshold + 0.01), EventMatch(dams, p.merge_threshold - 0.05, True)]
+    assert not weak[0].places(p) and weak[1].places(p)
+    monkeypatch.setattr(run.state.events, "matches", lambda *_args, **_kw: weak)
+    placed = run.placed(BRIDGE)
+    assert (placed.story.story_id, placed.merged) == (dams, ())
+    assert run.state.resolve(missing) == missing
+
+
+def test_a_story_matched_only_by_its_defining_words_is_not_merged_into_the_reports(
+    classifier: Classifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = Run(classifier)
+    dams, missing = run.placed(DERNA_DAMS).story.story_id, run.placed(LIBYA_MISSING).story.story_id
+    p = run.state.event_params
+    found = [EventMatch(dams, p.threshold + 0.05), EventMatch(missing, p.merge_threshold - 0.05, True)]
+    monkeypatch.setattr(run.state.events, "matches", lambda *_args, **_kw: found)
+    placed = run.placed(BRIDGE)
+    assert (placed.story.story_id, placed.merged) == (dams, ())
+    found[1] = EventMatch(missing, p.merge_threshold + 0.01)
+    again = _variant(GULF, BRIDGE.title, BRIDGE.summary + " More soon.", 230, story="bridge-again")
+    assert run.placed(again).merged == (missing,), "a match at the merge threshold does merge"

@@ -59,13 +59,16 @@ def _mix(x: _U64) -> _U64:
     return x ^ (x >> np.uint64(31))
 
 
-def _shingles(words: list[str]) -> _U64:
-    """64-bit hashes of the word 3-grams (the whole text as one shingle when shorter)."""
-    if not words:
+def _word_hashes(words: list[str]) -> _U64:
+    return np.fromiter(map(word_hash, words), dtype=np.uint64, count=len(words))
+
+
+def _shingles(hashes: _U64) -> _U64:
+    """64-bit hashes of the word 3-grams of these word hashes (the whole text as one shingle when shorter)."""
+    if not hashes.size:
         return np.empty(0, dtype=np.uint64)
-    hashes = np.fromiter(map(word_hash, words), dtype=np.uint64, count=len(words))
-    size = min(SHINGLE, len(words))
-    count = len(words) - size + 1
+    size = min(SHINGLE, hashes.size)
+    count = hashes.size - size + 1
     acc = np.zeros(count, dtype=np.uint64)
     for j in range(size):
         acc += hashes[j : j + count] * _POSITION[j]
@@ -83,7 +86,7 @@ def _minhash(shingles: _U64, num_perm: int) -> Signature:
 
 def signature(title: str, text: str) -> Signature:
     """MinHash of the word 3-gram shingles of title and body; compare two with `similarity`."""
-    return _minhash(_shingles(tokens(title) + tokens(text)), NUM_PERM)
+    return _minhash(_shingles(_word_hashes(tokens(title) + tokens(text))), NUM_PERM)
 
 
 def similarity(a: Signature, b: Signature) -> float:
@@ -322,9 +325,18 @@ class StoryIndex:
         else:
             hashes, kept = self._boilerplate.split(doc.source_id, doc.text)
             body = [word for sentence in kept for word in content_words(sentence)]
-        sig = _minhash(_shingles(tokens(doc.title) + body), NUM_PERM)
-        lede = _minhash(_shingles(body[: self.params.lede_words]), LEDE_PERM)
-        return hashes, sig, lede
+        words = tokens(doc.title)
+        title = len(words)
+        word_hashes = _word_hashes(words + body)
+        shingles = _shingles(word_hashes)
+        lede_words = min(len(body), self.params.lede_words)
+        # The lede's 3-grams are those of title + body that start in it and end by its last word.
+        lede = (
+            shingles[title : title + lede_words - SHINGLE + 1]
+            if lede_words >= SHINGLE
+            else _shingles(word_hashes[title : title + lede_words])
+        )
+        return hashes, _minhash(shingles, NUM_PERM), _minhash(lede, LEDE_PERM)
 
     @staticmethod
     def _join(story: _Story, doc: ClusterDoc) -> None:

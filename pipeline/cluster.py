@@ -184,10 +184,10 @@ class _Story:
 def _band_keys(sig: Signature, bands: int, offset: int) -> list[int]:
     """One 32-bit bucket key per band (a collision only adds a candidate); `offset` keeps bands apart."""
     rows = sig.reshape(bands, -1).astype(np.uint64)
-    acc = np.arange(offset, offset + bands, dtype=np.uint64) * _POSITION[-1]
-    for j in range(rows.shape[1]):
-        acc += rows[:, j] * _POSITION[j % (_POSITION.size - 1)]
-    return [int(k) & 0xFFFFFFFF for k in _mix(acc)]
+    weights = _POSITION[np.arange(rows.shape[1]) % (_POSITION.size - 1)]
+    # One matrix product: the sum of each band's values times their position weights, modulo 2**64.
+    acc = np.arange(offset, offset + bands, dtype=np.uint64) * _POSITION[-1] + rows @ weights
+    return (_mix(acc) & np.uint64(0xFFFFFFFF)).tolist()
 
 
 class StoryIndex:

@@ -53,6 +53,7 @@ def stable_hash(value: str) -> int:
 
 
 @lru_cache(maxsize=65536)
-def word_hash(word: str) -> int:
-    """`stable_hash` cached for words, which repeat across documents (sentences mostly do not)."""
-    return stable_hash(word)
+def word_digest(word: str) -> bytes:
+    """The 8 bytes `stable_hash` reads (little-endian), cached for words, which repeat across documents
+    (sentences mostly do not): a document's words become one buffer of hashes (pipeline/cluster.py)."""
+    return blake2b(word.encode(), digest_size=8).digest()

@@ -34,6 +34,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from connectors.demo.corpus import Corpus
 from connectors.kafka_sink import make_producer
+from pipeline import heap
 from pipeline.articles import analyse, article_doc
 from pipeline.classify.engine import Classifier
 from pipeline.job import JobConfig, RestoreShard
@@ -184,6 +185,7 @@ def plain_loop(job: JobEnv, n: int, es: Elasticsearch) -> tuple[float, PipelineS
     ).resolved()
     state = RestoreShard(JobConfig(job.settings.kafka_bootstrap, job.settings.es_url, settings))("0")
     classifier = Classifier.from_dir(settings.rules_root)
+    heap.settle()  # as the job's core does once a shard's state is built
     consumer = KafkaConsumer(bootstrap_servers=job.settings.kafka_bootstrap, enable_auto_commit=False)
     tps = [TopicPartition(job.items_topic, p) for p in range(3)]
     consumer.assign(tps)

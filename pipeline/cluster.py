@@ -19,11 +19,12 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.boilerplate import BoilerplateFilter
-from pipeline.textnorm import content_words, stable_hash, tokens, word_hash
+from pipeline.textnorm import content_words, stable_hash, tokens, word_digest
 from schemas.article import story_id_for
 
 Signature = npt.NDArray[np.uint32]
 _U64 = npt.NDArray[np.uint64]
+_LITTLE_U64 = np.dtype("<u8")
 
 NUM_PERM = 64
 LEDE_PERM = 32
@@ -59,13 +60,17 @@ def _mix(x: _U64) -> _U64:
     return x ^ (x >> np.uint64(31))
 
 
-def _shingles(words: list[str]) -> _U64:
-    """64-bit hashes of the word 3-grams (the whole text as one shingle when shorter)."""
-    if not words:
+def _word_hashes(words: list[str]) -> _U64:
+    """`stable_hash` of each word, read from one buffer of their digests (no Python int per word)."""
+    return np.frombuffer(b"".join(map(word_digest, words)), dtype=_LITTLE_U64).astype(np.uint64)
+
+
+def _shingles(hashes: _U64) -> _U64:
+    """64-bit hashes of the word 3-grams of these word hashes (the whole text as one shingle when shorter)."""
+    if not hashes.size:
         return np.empty(0, dtype=np.uint64)
-    hashes = np.fromiter(map(word_hash, words), dtype=np.uint64, count=len(words))
-    size = min(SHINGLE, len(words))
-    count = len(words) - size + 1
+    size = min(SHINGLE, hashes.size)
+    count = hashes.size - size + 1
     acc = np.zeros(count, dtype=np.uint64)
     for j in range(size):
         acc += hashes[j : j + count] * _POSITION[j]
@@ -83,7 +88,7 @@ def _minhash(shingles: _U64, num_perm: int) -> Signature:
 
 def signature(title: str, text: str) -> Signature:
     """MinHash of the word 3-gram shingles of title and body; compare two with `similarity`."""
-    return _minhash(_shingles(tokens(title) + tokens(text)), NUM_PERM)
+    return _minhash(_shingles(_word_hashes(tokens(title) + tokens(text))), NUM_PERM)
 
 
 def similarity(a: Signature, b: Signature) -> float:
@@ -181,10 +186,10 @@ class _Story:
 def _band_keys(sig: Signature, bands: int, offset: int) -> list[int]:
     """One 32-bit bucket key per band (a collision only adds a candidate); `offset` keeps bands apart."""
     rows = sig.reshape(bands, -1).astype(np.uint64)
-    acc = np.arange(offset, offset + bands, dtype=np.uint64) * _POSITION[-1]
-    for j in range(rows.shape[1]):
-        acc += rows[:, j] * _POSITION[j % (_POSITION.size - 1)]
-    return [int(k) & 0xFFFFFFFF for k in _mix(acc)]
+    weights = _POSITION[np.arange(rows.shape[1]) % (_POSITION.size - 1)]
+    # One matrix product: the sum of each band's values times their position weights, modulo 2**64.
+    acc = np.arange(offset, offset + bands, dtype=np.uint64) * _POSITION[-1] + rows @ weights
+    return (_mix(acc) & np.uint64(0xFFFFFFFF)).tolist()
 
 
 class StoryIndex:
@@ -322,9 +327,18 @@ class StoryIndex:
         else:
             hashes, kept = self._boilerplate.split(doc.source_id, doc.text)
             body = [word for sentence in kept for word in content_words(sentence)]
-        sig = _minhash(_shingles(tokens(doc.title) + body), NUM_PERM)
-        lede = _minhash(_shingles(body[: self.params.lede_words]), LEDE_PERM)
-        return hashes, sig, lede
+        words = tokens(doc.title)
+        title = len(words)
+        word_hashes = _word_hashes(words + body)
+        shingles = _shingles(word_hashes)
+        lede_words = min(len(body), self.params.lede_words)
+        # The lede's 3-grams are those of title + body that start in it and end by its last word.
+        lede = (
+            shingles[title : title + lede_words - SHINGLE + 1]
+            if lede_words >= SHINGLE
+            else _shingles(word_hashes[title : title + lede_words])
+        )
+        return hashes, _minhash(shingles, NUM_PERM), _minhash(lede, LEDE_PERM)
 
     @staticmethod
     def _join(story: _Story, doc: ClusterDoc) -> None:

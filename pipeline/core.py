@@ -19,6 +19,7 @@ import apache_beam as beam
 from apache_beam.metrics.metric import Metrics
 from apache_beam.pvalue import TaggedOutput
 
+from pipeline import heap
 from pipeline.articles import article_doc
 from pipeline.owned import OWNER, Owned
 from pipeline.records import ALERTS, DONE, AlertMessage, Analysed, DocKind, DocWrite, dead_letter
@@ -76,6 +77,7 @@ class StoryCoreFn(beam.DoFn):
         if built:
             log.info("state shard %s restored in this worker", shard)
             self._restores.inc()
+            heap.settle()
         with held.lock:
             out = list(self._one(held.value, a))
         yield from out

@@ -36,6 +36,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import repeat
+from operator import mul
 from typing import Any
 
 from pipeline.textnorm import STOPWORDS, stable_hash
@@ -292,10 +294,16 @@ class DocumentFrequencies:
     def add(self, keys: Iterable[int], when: datetime) -> None:
         """Count one article with these features at event time `when` (a late one counts as on time)."""
         at = _micros(when)
-        df, plus_one = self._df, self._plus_one
-        for key in keys:
-            df[key] = plus_one(df.get(key), at)
-        self._docs = plus_one(self._docs, at)
+        df, rate, exp = self._df, self._rate, math.exp
+        for key in keys:  # `_plus_one` inlined: this loop runs for every feature of every article
+            held = df.get(key)
+            if held is None:
+                df[key] = (1.0, at)
+            elif at > held[1]:
+                df[key] = (held[0] * exp(-rate * ((at - held[1]) / 1e6)) + 1.0, at)
+            else:
+                df[key] = (held[0] + 1.0, held[1])
+        self._docs = self._plus_one(self._docs, at)
 
     def _plus_one(self, held: tuple[float, int] | None, at: int) -> tuple[float, int]:
         if held is None:
@@ -310,8 +318,18 @@ class DocumentFrequencies:
         """`idf` of each key at `when` (the article count decayed once for all of them)."""
         at = _micros(when)
         numerator = self._decayed(self._docs, at) + self.params.prior_docs
-        df, decayed, log = self._df, self._decayed, math.log
-        return [max(0.0, log(numerator / (decayed(df.get(key), at) + 1))) for key in keys]
+        df, rate, exp, log = self._df, self._rate, math.exp, math.log
+        idfs = []
+        for key in keys:  # `_decayed` inlined, as in `add`
+            held = df.get(key)
+            if held is None:
+                count = 0.0
+            elif at > held[1]:
+                count = held[0] * exp(-rate * ((at - held[1]) / 1e6))
+            else:
+                count = held[0]
+            idfs.append(max(0.0, log(numerator / (count + 1))))
+        return idfs
 
     def expire(self, when: datetime, floor: float = 0.05) -> None:
         """Forget features whose decayed count fell below `floor` (bounded memory); a sweep every quarter
@@ -563,8 +581,8 @@ class EventIndex:
 
 
 def _cosine(vector: Mapping[int, float], norm: float, story: _Centroid) -> float:
-    # Over the centroid's few features, not the article's many.
-    dot = sum(w * vector.get(k, 0.0) for k, w in story.weights.items())
+    # Over the centroid's few features, not the article's many (products summed in the centroid's order).
+    dot = sum(map(mul, story.weights.values(), map(vector.get, story.weights, repeat(0.0))))
     return dot / (norm * story.norm) if dot else 0.0
 
 

@@ -51,11 +51,22 @@ class Classification:
         }
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+"""A dataclass type's field names, None for other types: looked up once per type, since `_plain` runs
+for every value of every classification."""
+
+
 def _plain(value: Any, skip: str = "") -> Any:
     """What `dataclasses.asdict` makes of a result, with named tuples (spans) as dicts too; the leaves are
     immutable scalars, so nothing needs `asdict`'s deep copies. `skip` names a field to leave out."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != skip}
+    kind = type(value)
+    if kind not in _FIELD_NAMES:
+        _FIELD_NAMES[kind] = (
+            tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
+        )
+    names = _FIELD_NAMES[kind]
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names if name != skip}
     if isinstance(value, tuple) and hasattr(value, "_asdict"):
         return {name: _plain(item) for name, item in value._asdict().items()}
     if isinstance(value, list | tuple):

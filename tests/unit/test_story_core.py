@@ -102,3 +102,12 @@ def test_one_shard_unless_more_are_declared_and_then_by_language() -> None:
     assert {shard_of(lang, 1) for lang in ("en", "de", "ru", "")} == {"0"}
     assert shard_of("en", 4) == shard_of("en", 4)
     assert len({shard_of(lang, 4) for lang in ("en", "de", "ru", "fr", "es", "ar", "zh")}) > 1
+
+
+def test_a_shard_built_in_the_worker_settles_the_collector(monkeypatch: Any) -> None:
+    settled: list[None] = []
+    monkeypatch.setattr("pipeline.heap.settle", lambda: settled.append(None))
+    fn, cell = _fn(_Restores()), StateCell()
+    _run(fn, cell, _analysed(1, "Harbour bridge reopens after storm"))
+    _run(fn, cell, _analysed(2, "Council approves new school budget"))
+    assert len(settled) == 1  # once, when the shard's state was built

@@ -201,13 +201,21 @@ def digest(title: str) -> bool:
     return _DIGEST.search(title) is not None
 
 
+_REACTION = re.compile(
+    r"\b(?:sparks?|draws?|prompts?|triggers?|provokes?)\s+(?:\w+\s+){0,2}?"
+    r"(?:warnings?|criticism|backlash|blowback|outrage|condemnation|fury|anger|alarm)\b"
+    r"|\b(?:outrage|backlash|blowback|fury)\s+(?:over|at|against)\b",
+    re.IGNORECASE,
+)
+"""A reaction piece: "…sparks warnings from the West", "…draws fierce blowback", "outrage over…": the
+response to an occasion, which the reacting side owns, not the occasion's report."""
 _PUNDITS = re.compile(r",\s+(?:experts?|analysts?)\s+says?\W*$", re.IGNORECASE)
 """An analysis piece: "…, experts say" is no report of an occasion, and pundits are no story's principal."""
 
 
 def speaker(title: str, params: EventParams) -> int | None:
     """The name key of who speaks in a headline of the form "<Name> says/slams/urges …" or "<Name>: …",
-    or the pundits of "…, experts say", else None."""
+    the pundits of "…, experts say", the reacting side of "…sparks warnings", else None."""
     text = unicodedata.normalize("NFKC", title)
     match = _SPEECH.match(text)
     if match:
@@ -215,7 +223,9 @@ def speaker(title: str, params: EventParams) -> int | None:
     quoted = _QUOTED.match(text)
     if quoted and not _title_case(_words(text)) and quoted.group(1).casefold() not in _LABELS:
         return _name(quoted.group(1), params)
-    return _key("p", "pundits") if _PUNDITS.search(text) else None
+    if _PUNDITS.search(text):
+        return _key("p", "pundits")
+    return _key("p", "reactions") if _REACTION.search(text) else None
 
 
 def features(title: str, text: str, actors: Iterable[ActorRef], params: EventParams) -> Features:

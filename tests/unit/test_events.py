@@ -134,6 +134,13 @@ def test_a_headline_quoting_its_speaker_or_pundits_is_a_statement() -> None:
     assert speaker("Russia-Ukraine War: Talks Stall As Shelling Goes On", P) is None, "Title Case: no telling"
     assert speaker("China key to any arms deal, experts say", P) == speaker("Trade to slow, analyst says", P)
     assert speaker("Dozens dead after floods, officials say", P) is None, "officials report the occasion"
+    reactions = (
+        "Arms pact sparks warnings from the West",
+        "New deal draws fierce blowback",
+        "Outrage over ban",
+    )
+    assert {speaker(title, P) for title in reactions} == {speaker("Summit prompts criticism", P)} != {None}
+    assert speaker("Fire draws crowds to the harbour", P) is None, "a reaction is warnings, outrage…"
 
 
 def test_a_story_opened_by_a_statement_merges_only_where_its_speaker_is_a_principal() -> None:

@@ -47,13 +47,17 @@ def normalised_sentences(text: str) -> list[str]:
     return [" ".join(words) for line in folded.split("\n") if (words := _WORD.findall(line))]
 
 
+def _digest(value: str) -> bytes:
+    return blake2b(value.encode(), digest_size=8).digest()
+
+
 def stable_hash(value: str) -> int:
     """64-bit hash of `value`, identical in every process."""
-    return int.from_bytes(blake2b(value.encode(), digest_size=8).digest(), "little")
+    return int.from_bytes(_digest(value), "little")
 
 
 @lru_cache(maxsize=65536)
 def word_digest(word: str) -> bytes:
     """The 8 bytes `stable_hash` reads (little-endian), cached for words, which repeat across documents
     (sentences mostly do not): a document's words become one buffer of hashes (pipeline/cluster.py)."""
-    return blake2b(word.encode(), digest_size=8).digest()
+    return _digest(word)

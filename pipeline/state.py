@@ -310,10 +310,8 @@ class PipelineState:
             topics = doc.explanation.get("topics", [])
             facts = topic_facts(doc.article_id, topics)
             self._count(ref, facts, doc.actors, doc.syndicated, bool(doc.merged_stories))
-            said_by, reported = (
-                speaker(doc.title, self.event_params),
-                headline_kinds(doc.title, topics, self.event_params),
-            )
+            said_by = speaker(doc.title, self.event_params)
+            reported = headline_kinds(doc.title, topics, self.event_params)
             self.events.add(doc.story_id, vector, when, doc.language, speaker=said_by, kinds=reported)
             self.observe(min(when, doc.fetched))
         for alert in alerts:

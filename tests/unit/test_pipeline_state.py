@@ -621,11 +621,16 @@ BRIDGE = _variant(
 )
 
 
+def _libya_apart(run: Run) -> tuple[str, str]:
+    """The dams report and the missing-people report placed: their two stories' ids."""
+    return run.placed(DERNA_DAMS).story.story_id, run.placed(LIBYA_MISSING).story.story_id
+
+
 def test_a_report_that_names_two_stories_event_merges_them_into_the_older(classifier: Classifier) -> None:
     run = Run(classifier)
     for item in [*BACKGROUND, WIRE]:
         run.process(item)
-    dams, missing = run.placed(DERNA_DAMS).story.story_id, run.placed(LIBYA_MISSING).story.story_id
+    dams, missing = _libya_apart(run)
     assert dams != missing, "the two reports alone are two stories"
 
     placed = run.placed(BRIDGE)
@@ -890,7 +895,7 @@ def test_a_digest_that_names_two_stories_joins_one_and_merges_none(classifier: C
     run = Run(classifier)
     for item in [*BACKGROUND, WIRE]:
         run.process(item)
-    dams, missing = run.placed(DERNA_DAMS).story.story_id, run.placed(LIBYA_MISSING).story.story_id
+    dams, missing = _libya_apart(run)
     placed = run.placed(DIGEST)
     assert placed.story.story_id in {dams, missing} and placed.merged == ()
     assert run.state.resolve(missing) == missing and run.state.resolve(dams) == dams
@@ -916,17 +921,22 @@ def test_a_report_linked_by_its_actors_goes_to_the_story_more_outlets_report(cla
     assert run.placed(SUMMIT_TALKS).story.story_id == summit
 
 
+def _index_finds(monkeypatch: pytest.MonkeyPatch, run: Run, found: list[EventMatch]) -> None:
+    """The event index answers every report with `found` (read at each call, so a test may change it)."""
+    monkeypatch.setattr(run.state.events, "matches", lambda *_args, **_kw: found)
+
+
 def test_a_report_placed_only_by_a_storys_defining_words_merges_nothing(
     classifier: Classifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = Run(classifier)
-    dams, missing = run.placed(DERNA_DAMS).story.story_id, run.placed(LIBYA_MISSING).story.story_id
+    dams, missing = _libya_apart(run)
     # What the index would find for a weak report: one story by its defining words below the merge
     # threshold, the other above the merge threshold but below the join threshold.
     p = run.state.event_params
     weak = [EventMatch(missing, p.merge_threshold + 0.01), EventMatch(dams, p.merge_threshold - 0.05, True)]
     assert not weak[0].places(p) and weak[1].places(p)
-    monkeypatch.setattr(run.state.events, "matches", lambda *_args, **_kw: weak)
+    _index_finds(monkeypatch, run, weak)
     placed = run.placed(BRIDGE)
     assert (placed.story.story_id, placed.merged) == (dams, ())
     assert run.state.resolve(missing) == missing
@@ -936,10 +946,10 @@ def test_a_story_matched_only_by_its_defining_words_is_not_merged_into_the_repor
     classifier: Classifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = Run(classifier)
-    dams, missing = run.placed(DERNA_DAMS).story.story_id, run.placed(LIBYA_MISSING).story.story_id
+    dams, missing = _libya_apart(run)
     p = run.state.event_params
     found = [EventMatch(dams, p.threshold + 0.05), EventMatch(missing, p.merge_threshold - 0.05, True)]
-    monkeypatch.setattr(run.state.events, "matches", lambda *_args, **_kw: found)
+    _index_finds(monkeypatch, run, found)
     placed = run.placed(BRIDGE)
     assert (placed.story.story_id, placed.merged) == (dams, ())
     found[1] = EventMatch(missing, p.merge_threshold + 0.01)

@@ -185,8 +185,8 @@ def headline_kinds(title: str, topics: Iterable[Mapping[str, Any]], params: Even
     return frozenset(found)
 
 
-_DIGEST = re.compile(
-    r";|\b(?:live|briefing)(?:\s+(?:updates?|blog|briefing|coverage))?\s*:|\b(?:live|briefing)\s*$"
+_DIGEST_LABEL = re.compile(
+    r"\b(?:live|briefing)(?:\s+(?:updates?|blog|briefing|coverage))?\s*:|\b(?:live|briefing)\s*$"
     r"|\blive\s+(?:updates?|blog)\b",
     re.IGNORECASE,
 )
@@ -198,7 +198,15 @@ def digest(title: str) -> bool:
     several events, so its matching two stories does not make them one (the chaining that single-link
     clustering is known for). A single event told in two clauses is taken for one: it only loses a
     merge."""
-    return _DIGEST.search(title) is not None
+    return ";" in title or _DIGEST_LABEL.search(title) is not None
+
+
+def roundup(title: str) -> bool:
+    """Whether a headline is a roundup of several events: a digest label and a semicolon ("Up First
+    briefing: Biden impeachment inquiry; Libya flood; …", "Australia politics live: …; …"). It reports
+    none of them: it stays a story of its own (`speaker`), as the gold of a real day has it."""
+    label = _DIGEST_LABEL.search(title)
+    return label is not None and ";" in title[label.end() :]
 
 
 _REACTION = re.compile(
@@ -215,8 +223,11 @@ _PUNDITS = re.compile(r",\s+(?:experts?|analysts?)\s+says?\W*$", re.IGNORECASE)
 
 def speaker(title: str, params: EventParams) -> int | None:
     """The name key of who speaks in a headline of the form "<Name> says/slams/urges …" or "<Name>: …",
-    the pundits of "…, experts say", the reacting side of "…sparks warnings", else None."""
+    the pundits of "…, experts say", the reacting side of "…sparks warnings", else None. A roundup
+    (`roundup`) speaks for itself: a key no story holds, so it joins none and none joins it."""
     text = unicodedata.normalize("NFKC", title)
+    if roundup(text):
+        return _key("p", "roundup")
     match = _SPEECH.match(text)
     if match:
         return _name(match.group(1), params)

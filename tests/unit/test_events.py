@@ -141,6 +141,10 @@ def test_a_headline_quoting_its_speaker_or_pundits_is_a_statement() -> None:
     )
     assert {speaker(title, P) for title in reactions} == {speaker("Summit prompts criticism", P)} != {None}
     assert speaker("Fire draws crowds to the harbour", P) is None, "a reaction is warnings, outrage…"
+    roundups = ("Up First briefing: inquiry opens; floods in Libya; cold remedies", "Politics live: a; b")
+    assert {speaker(title, P) for title in roundups} == {speaker("World live: one; two", P)} != {None}
+    for one_event in ("Libya live briefing: dams burst", "Floods destroy a quarter of Derna; toll rises"):
+        assert speaker(one_event, P) is None, one_event
 
 
 def test_a_story_opened_by_a_statement_merges_only_where_its_speaker_is_a_principal() -> None:

@@ -883,7 +883,7 @@ def test_a_launch_during_a_summit_is_an_event_of_its_own_however_alike_the_words
 
 DIGEST = _variant(
     BALTIC,
-    "Libya live briefing: thousands missing in the east; dams burst above Derna",
+    "Libya: thousands missing in the east; dams burst above Derna",
     BRIDGE.summary,
     220,
     story="libya-digest",
@@ -899,6 +899,32 @@ def test_a_digest_that_names_two_stories_joins_one_and_merges_none(classifier: C
     placed = run.placed(DIGEST)
     assert placed.story.story_id in {dams, missing} and placed.merged == ()
     assert run.state.resolve(missing) == missing and run.state.resolve(dams) == dams
+
+
+ROUNDUP = _variant(
+    BALTIC,
+    "Morning live briefing: thousands missing in Libya; dams burst above Derna",
+    BRIDGE.summary,
+    220,
+    story="libya-roundup",
+)
+
+
+def test_a_roundup_of_several_events_is_a_story_of_its_own_that_nothing_joins(classifier: Classifier) -> None:
+    run = Run(classifier)
+    for item in [*BACKGROUND, WIRE]:
+        run.process(item)
+    dams, missing = _libya_apart(run)
+    roundup = run.placed(ROUNDUP).story.story_id
+    assert roundup not in {dams, missing}, "it reports neither event: joining one would put both in it"
+    later = _variant(
+        BALTIC,
+        "Thousands still missing in Libya after dams burst above Derna",
+        "Rescue teams searched Derna in eastern Libya for thousands missing after the two dams burst.",
+        240,
+        story="libya-later",
+    )
+    assert run.placed(later).story.story_id in {dams, missing}, "a report of one of them does not join it"
 
 
 def test_a_report_linked_by_its_actors_goes_to_the_story_more_outlets_report(classifier: Classifier) -> None:

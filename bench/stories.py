@@ -41,7 +41,7 @@ def main() -> None:
     classifier = Classifier.from_dir(REPO / "deploy")
     analyses = {item.item_id: analyse(classifier, item) for item, _ in corpus}
     shipped = EventParams()
-    text_only = replace(shipped, threshold=2.0, merge_threshold=2.0)
+    text_only = replace(shipped, threshold=2.0, merge_threshold=2.0, defining_terms=0)
     cpu = {}
     for name, params in (("events", shipped), ("text only", text_only)):
         result, ms, state = run(params, corpus, analyses)

@@ -37,13 +37,14 @@ def test_title_words_weigh_more_and_stopwords_and_numbers_are_dropped() -> None:
     assert title == pytest.approx(1 + math.log(P.title_weight)), "a title word counts as title_weight words"
 
 
-def test_short_words_inflected_in_english_are_one_term() -> None:
+def test_short_words_inflected_in_english_and_headline_abbreviations_are_one_term() -> None:
     groups = (
         ("ban", "bans", "banned", "banning"),
         ("deny", "denies", "denied"),
         ("dam", "dams"),
         ("press", "pressing"),
         ("fall", "falls", "falling"),
+        ("earthquake", "quake", "quakes"),
     )
     terms = [{frozenset(features("", form, [], P)) for form in forms} for forms in groups]
     assert [len(t) for t in terms] == [1] * len(groups), "each word's forms: one term"

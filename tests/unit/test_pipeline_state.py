@@ -626,11 +626,17 @@ def _libya_apart(run: Run) -> tuple[str, str]:
     return run.placed(DERNA_DAMS).story.story_id, run.placed(LIBYA_MISSING).story.story_id
 
 
-def test_a_report_that_names_two_stories_event_merges_them_into_the_older(classifier: Classifier) -> None:
+def _libya_after_background(classifier: Classifier) -> tuple[Run, str, str]:
+    """A run that has seen the background reports and the wire (document frequencies of a live stream),
+    then the two Libya reports: the run and their two stories' ids."""
     run = Run(classifier)
     for item in [*BACKGROUND, WIRE]:
         run.process(item)
-    dams, missing = _libya_apart(run)
+    return run, *_libya_apart(run)
+
+
+def test_a_report_that_names_two_stories_event_merges_them_into_the_older(classifier: Classifier) -> None:
+    run, dams, missing = _libya_after_background(classifier)
     assert dams != missing, "the two reports alone are two stories"
 
     placed = run.placed(BRIDGE)
@@ -892,10 +898,7 @@ DIGEST = _variant(
 
 def test_a_digest_that_names_two_stories_joins_one_and_merges_none(classifier: Classifier) -> None:
     assert digest(DIGEST.title) and not digest(BRIDGE.title)
-    run = Run(classifier)
-    for item in [*BACKGROUND, WIRE]:
-        run.process(item)
-    dams, missing = _libya_apart(run)
+    run, dams, missing = _libya_after_background(classifier)
     placed = run.placed(DIGEST)
     assert placed.story.story_id in {dams, missing} and placed.merged == ()
     assert run.state.resolve(missing) == missing and run.state.resolve(dams) == dams
@@ -911,10 +914,7 @@ ROUNDUP = _variant(
 
 
 def test_a_roundup_of_several_events_is_a_story_of_its_own_that_nothing_joins(classifier: Classifier) -> None:
-    run = Run(classifier)
-    for item in [*BACKGROUND, WIRE]:
-        run.process(item)
-    dams, missing = _libya_apart(run)
+    run, dams, missing = _libya_after_background(classifier)
     roundup = run.placed(ROUNDUP).story.story_id
     assert roundup not in {dams, missing}, "it reports neither event: joining one would put both in it"
     later = _variant(

@@ -143,9 +143,14 @@ def _name(word: str, params: EventParams) -> int:
 
 
 _SPEECH = re.compile(
-    r"^(?:[A-Z][\w'\u2019.-]*\s){0,3}?([A-Z][\w'\u2019.-]*)\s(?:says|said|slams|knocks|blasts|rips|urges|warns|gloats"
-    r"|accuses|praises|criticizes|criticises|defends|calls|claims|demands|denounces|condemns)\b"
+    r"^(?:[A-Z][\w'\u2019.-]*\s){0,3}?([A-Z][\w'\u2019.-]*)(?:,\s[^,]{1,60},)?\s"
+    r"(?:says|said|slams|knocks|blasts|rips|urges|warns|gloats|accuses|praises|criticizes|criticises|defends"
+    r"|calls|claims|demands|denounces|condemns|declines|refuses|rejects|compares|questions|mocks|responds"
+    r"|reacts|insists|argues|admits|denies|threatens|suggests|predicts|touts|pleads"
+    r"|(?:hits|fires|pushes) back|doubles down|weighs in)\b"
 )
+"""A statement: "<Name> says/slams/declines…", the name followed by an apposition or not ("Durbin, No.
+2-ranking Senate Democrat, calls for…"). Pledges and vows are not here: at a summit they are its outcome."""
 _QUOTED = re.compile(r"^(?:[A-Z][\w'\u2019.-]*\s)?([A-Z][\w'\u2019.-]*[a-z][\w'\u2019.-]*):\s")
 """A headline that quotes its speaker: "Schiff: …", "Mike Pence: …" (not "READ: …" in capitals)."""
 _LABELS = frozenset(

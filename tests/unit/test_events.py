@@ -155,6 +155,11 @@ def test_a_headline_quoting_its_speaker_or_pundits_is_a_statement() -> None:
     )
     assert {speaker(title, P) for title in reactions} == {speaker("Summit prompts criticism", P)} != {None}
     assert speaker("Fire draws crowds to the harbour", P) is None, "a reaction is warnings, outrage…"
+    whip = speaker("Harlow says no", P)
+    assert speaker("Harlow, the party's whip, calls for the minister to resign", P) == whip, "an apposition"
+    assert speaker("Harlow declines to call for the minister to resign", P) == whip
+    assert speaker("Harlow fires back at the minister", P) == whip
+    assert speaker("Harlow vows support for the minister", P) is None, "a pledge is an occasion's outcome"
     roundups = ("Up First briefing: inquiry opens; floods in Libya; cold remedies", "Politics live: a; b")
     assert {speaker(title, P) for title in roundups} == {speaker("World live: one; two", P)} != {None}
     for one_event in ("Libya live briefing: dams burst", "Floods destroy a quarter of Derna; toll rises"):

@@ -216,7 +216,7 @@ def roundup(title: str) -> bool:
 
 _REACTION = re.compile(
     r"\b(?:sparks?|draws?|prompts?|triggers?|provokes?)\s+(?:\w+\s+){0,2}?"
-    r"(?:warnings?|criticism|backlash|blowback|outrage|condemnation|fury|anger|alarm)\b"
+    r"(?:warnings?|criticism|backlash|blowback|outrage|condemnation|fury|anger|alarm|calls|concerns?)\b"
     r"|\b(?:outrage|backlash|blowback|fury)\s+(?:over|at|against)\b",
     re.IGNORECASE,
 )

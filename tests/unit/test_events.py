@@ -152,6 +152,7 @@ def test_a_headline_quoting_its_speaker_or_pundits_is_a_statement() -> None:
         "Arms pact sparks warnings from the West",
         "New deal draws fierce blowback",
         "Outrage over ban",
+        "Indictment sparks calls for aid to be suspended",
     )
     assert {speaker(title, P) for title in reactions} == {speaker("Summit prompts criticism", P)} != {None}
     assert speaker("Fire draws crowds to the harbour", P) is None, "a reaction is warnings, outrage…"

@@ -10,6 +10,7 @@ import pytest
 
 from connectors.stack.local import LocalStack
 from schemas.settings import StackSettings
+from tests.support.pipeline import drop_session_jobs
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -24,5 +25,6 @@ def stack() -> Iterator[LocalStack]:
     already_up = stack.is_healthy()
     stack.up()
     yield stack
+    drop_session_jobs(stack.settings)
     if not already_up:
         stack.down()

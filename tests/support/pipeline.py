@@ -29,6 +29,25 @@ from tests.support.feedserver import LOOPBACK_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 WATCHFLOOR = [sys.executable, "-m", "connectors"]
+_SESSION_JOBS: list[JobEnv] = []
+"""Every JobEnv of this test session: the session drops their data at its end (`drop_session_jobs`)."""
+
+
+def drop_session_jobs(settings: StackSettings) -> None:
+    """Delete the indices and topics of this session's jobs, and only those: a dev stack shared with
+    other sessions keeps theirs, and does not gather two indices per test until the node runs out of
+    shards (set WATCHFLOOR_KEEP_TEST_DATA=1 to keep them for a post-mortem)."""
+    if os.environ.get("WATCHFLOOR_KEEP_TEST_DATA") == "1" or not _SESSION_JOBS:
+        return
+    es = Elasticsearch(settings.es_url)
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        for job in _SESSION_JOBS:
+            job.drop(es, admin)
+        _SESSION_JOBS.clear()
+    finally:
+        admin.close()
+        es.close()
 
 
 @dataclass
@@ -44,6 +63,9 @@ class JobEnv:
     def reading_same_items(self) -> JobEnv:
         """A job of its own (outputs, consumer group) on this job's items topic."""
         return JobEnv(self.settings, partitions=self.partitions, source=self.source or self.run)
+
+    def __post_init__(self) -> None:
+        _SESSION_JOBS.append(self)
 
     @property
     def items_topic(self) -> str:
@@ -74,6 +96,16 @@ class JobEnv:
             admin.create_topics(topics)
         finally:
             admin.close()
+
+    def drop(self, es: Elasticsearch, admin: KafkaAdminClient) -> None:
+        """Delete what this job wrote: its indices (and any suffixed copies) and its own topics."""
+        pattern = f"{self.articles_index}*,{self.alerts_index}*"
+        names = list(es.indices.get(index=pattern, ignore_unavailable=True, allow_no_indices=True))
+        if names:  # by name: the node refuses to delete by wildcard
+            es.indices.delete(index=",".join(names))
+        own = {self.alerts_topic} | ({self.items_topic} if self.source is None else set())
+        if existing := sorted(own & set(admin.list_topics())):
+            admin.delete_topics(existing)
 
     def env(self) -> dict[str, str]:
         return {

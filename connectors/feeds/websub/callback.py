@@ -86,6 +86,11 @@ class CallbackServer:
         return int(self._httpd.server_address[1])
 
 
+_RETRY = {"Retry-After": "5"}
+"""On every 503 (busy, Kafka not acknowledging, leases moving): when the hub may try again (RFC 9110
+10.2.3); hubs that honour it come back once the cause has usually passed instead of at their own pace."""
+
+
 def _token(path: str) -> str:
     return urlsplit(path).path.rstrip("/").rpartition("/")[2]
 
@@ -114,7 +119,7 @@ def _handler(server: CallbackServer, verify: Verify, deliver: Deliver) -> type[B
         def _guarded(self, handle: Callable[[], tuple[int, bytes]]) -> None:
             if not server._slots.acquire(blocking=False):
                 self.close_connection = True
-                self._reply(503, b"busy", {"Retry-After": "5"})
+                self._reply(503, b"busy", _RETRY)
                 return
             try:
                 status, body = handle()
@@ -128,7 +133,7 @@ def _handler(server: CallbackServer, verify: Verify, deliver: Deliver) -> type[B
                 return
             finally:
                 server._slots.release()
-            self._reply(status, body)
+            self._reply(status, body, _RETRY if status == 503 else None)
 
         def _linger(self) -> None:
             """Read and drop what the hub is still sending, for a moment, so that it reads our refusal

@@ -116,6 +116,11 @@ class EventParams:
     already: a title and a sentence rarely reach `threshold` with anything. In the story's language
     only, and never a merge by itself. 0: off."""
     defining_floor: float = 0.2
+    known_name_docs: float = 3.0
+    """A capitalised word that starts a sentence, where case says nothing, is a name when this many
+    recent articles (decayed count) had it as one: headlines lead with their subject ("Sunak announces…",
+    "Garland stresses…"), and a subject the gazetteer lacks was otherwise no name feature at all. The
+    stream learns its names as it learns its IDF. 0: never."""
 
 
 def _words(text: str) -> list[str]:
@@ -244,6 +249,18 @@ def speaker(title: str, params: EventParams) -> int | None:
     return _key("p", "reactions") if _REACTION.search(text) else None
 
 
+def sentence_initial_names(title: str, text: str, params: EventParams) -> list[int]:
+    """The name keys of the capitalised words that start the title's and the read body's sentences
+    (`features` leaves them out: case there says nothing by itself)."""
+    keys = []
+    for read in (title, text[: params.max_chars]):
+        for sentence in _SENTENCE.split(read):
+            words = _words(sentence)
+            if words and (key := _name_key(words[0], params.prefix)) is not None:
+                keys.append(key)
+    return keys
+
+
 def features(title: str, text: str, actors: Iterable[ActorRef], params: EventParams) -> Features:
     """The article's features with their base weights (before IDF)."""
     counts: dict[int, float] = {}
@@ -366,6 +383,10 @@ class DocumentFrequencies:
         latest = max(at, held[1])
         return self._decayed(held, latest) + 1.0, latest
 
+    def count(self, key: int, when: datetime) -> float:
+        """The decayed number of articles that had this feature, as of `when`."""
+        return self._decayed(self._df.get(key), _micros(when))
+
     def idf(self, key: int, when: datetime) -> float:
         return self.idfs([key], when)[0]
 
@@ -445,6 +466,16 @@ class EventIndex:
         """Count the article in the document frequencies and return its IDF-weighted vector."""
         self.frequencies.add(base, when)
         return self.weigh(base, when)
+
+    def with_known_names(self, base: Features, candidates: Iterable[int], when: datetime) -> Features:
+        """`base` plus those sentence-initial `candidates` the stream knows as names
+        (`EventParams.known_name_docs`), each as one name mention."""
+        wanted = self.params.known_name_docs
+        if wanted:
+            for key in candidates:
+                if key not in base and self.frequencies.count(key, when) >= wanted:
+                    base[key] = self.params.name_weight
+        return base
 
     def weigh(self, base: Features, when: datetime) -> dict[int, float]:
         """The IDF-weighted vector of an article already counted (a replay)."""

@@ -16,7 +16,7 @@ dropped as the event clock — the newest item time seen, never ahead of fetch t
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,7 +27,16 @@ from pipeline.breaking import SurgeDetector, kinds
 from pipeline.classify.rules import load_rules
 from pipeline.cluster import ClusterDoc, ClusterParams, StoryIndex
 from pipeline.dedup import DEFAULT_WINDOW, ExactDeduper, dedup_keys_of
-from pipeline.events import EventIndex, EventParams, digest, features, headline_kinds, speaker
+from pipeline.events import (
+    EventIndex,
+    EventParams,
+    Features,
+    digest,
+    features,
+    headline_kinds,
+    sentence_initial_names,
+    speaker,
+)
 from pipeline.scoring import Watchlist
 from pipeline.stories import SYNDICATION_THRESHOLD, ArticleRef, StoryBook, StoryView, TopicFact, topic_facts
 from pipeline.textnorm import stable_hash
@@ -142,6 +151,12 @@ class PipelineState:
             self.copies[article_id] = (*kept, seen)
             return article_id, self.copies[article_id]
 
+    def _features(self, title: str, text: str, actors: Sequence[ActorRef], when: datetime) -> Features:
+        """An article's features, with the sentence-initial names the stream knows by `when`."""
+        params = self.event_params
+        base = features(title, text, actors, params)
+        return self.events.with_known_names(base, sentence_initial_names(title, text, params), when)
+
     def resolve(self, story_id: str) -> str:
         while story_id in self.aliases:
             story_id = self.aliases[story_id]
@@ -152,7 +167,7 @@ class PipelineState:
         nothing (not even the document frequencies)."""
         with self.lock:
             when = item.event_time
-            base = features(item.title, body(item), analysis.actors, self.event_params)
+            base = self._features(item.title, body(item), analysis.actors, when)
             seen = self.stories.knows(item.item_id)
             vector = self.events.weigh(base, when) if seen else self.events.observe(base, when)
             said_by = speaker(item.title, self.event_params)
@@ -295,7 +310,7 @@ class PipelineState:
             self.stories.restore(
                 ClusterDoc(doc.article_id, doc.title, text, doc.feed.id, doc.feed.tier, when), doc.story_id
             )
-            vector = self.events.observe(features(doc.title, text, doc.actors, self.event_params), when)
+            vector = self.events.observe(self._features(doc.title, text, doc.actors, when), when)
             for absorbed in doc.merged_stories:
                 if absorbed in self.book and doc.story_id in self.book:
                     self.book.merge(absorbed, doc.story_id)

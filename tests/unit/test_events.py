@@ -4,7 +4,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.events import DocumentFrequencies, EventIndex, EventParams, features, headline_kinds, speaker
+from pipeline.events import (
+    NAMED,
+    DocumentFrequencies,
+    EventIndex,
+    EventParams,
+    features,
+    headline_kinds,
+    sentence_initial_names,
+    speaker,
+)
 from schemas.article import ActorRef
 
 P = EventParams()
@@ -21,6 +30,22 @@ def test_names_come_from_case_inside_sentences_not_from_a_title_in_title_case() 
     in_text = features("", "Rescuers reached Derna on Tuesday.", [], P)
     sentence_start = features("", "Derna was reached by rescuers on Tuesday.", [], P)
     assert len(in_text) == len(sentence_start) + 1, "a capital at a sentence's start says nothing"
+
+
+def test_a_sentence_initial_word_is_a_name_once_the_stream_knows_it_as_one() -> None:
+    title, text = "Okafor delays the port levy", "Okafor said the levy would wait a year."
+    base = features(title, text, [], P)
+    index = EventIndex(P)
+    candidates = sentence_initial_names(title, text, P)
+    assert index.with_known_names(dict(base), candidates, T0) == base, "a stream that never saw it"
+    for n in range(3):
+        index.observe(features("", f"Minister Okafor spoke on day {n}.", [], P), T0)
+    known = index.with_known_names(dict(base), candidates, T0)
+    name = {key for key in features("", "Then Okafor left.", [], P) if key & NAMED}
+    assert set(known) - set(base) == name and known.keys() >= base.keys(), "the name, added"
+    off = EventIndex(replace(P, known_name_docs=0))
+    off.frequencies = index.frequencies
+    assert off.with_known_names(dict(base), candidates, T0) == base
 
 
 def test_gazetteer_actors_are_one_feature_in_any_language_and_countries_weigh_less() -> None:

@@ -86,8 +86,11 @@ def run(
                 )
                 raise typer.Exit(1)
         # Cancelling tears workers down mid-bundle; their tracebacks say nothing about the run. Beam logs
-        # them and prints them to stderr from its worker threads.
+        # them and prints them to stderr from its worker threads. So does kafka-python (its network thread
+        # reading a socket the consumer just closed: "'NoneType' object has no attribute 'recv'" from
+        # kafka/net/transport.py): offsets were committed only after the sinks, before any of this.
         logging.getLogger("apache_beam.runners.worker").setLevel(logging.CRITICAL)
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
         sys.stderr = MainThreadOnly(sys.stderr)
         try:
             result.cancel()

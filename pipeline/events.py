@@ -22,8 +22,10 @@ they merge, the older story's id surviving.
 
 What a report says about itself narrows where it may go (docs/adr/0006-story-identity.md): a statement
 ("<Name> says…") is its speaker's occasion; a headline whose main clause reports a watched kind of event
-(`headline_kinds`) is not another kind's story; a digest (`digest`) bridges no two stories. And a short
-report carrying a story's two defining words joins it below `threshold` (`defining_terms`).
+(`headline_kinds`) is not another kind's story; a digest (`digest`) bridges no two stories and a roundup
+of several (`roundup`) joins none. A short report carrying a story's two defining words joins it below
+`threshold` (`defining_terms`). The stream also learns which sentence-initial words are names
+(`EventIndex.with_known_names`), as it learns its IDF.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ What a report says about itself narrows where it may go (docs/adr/0006-story-ide
 (`headline_kinds`) is not another kind's story; a digest (`digest`) bridges no two stories and a roundup
 of several (`roundup`) joins none. A short report carrying a story's two defining words joins it below
 `threshold` (`defining_terms`). The stream also learns which sentence-initial words are names
-(`EventIndex.with_known_names`), as it learns its IDF.
+(`EventIndex.knows_name`), as it learns its IDF.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -251,20 +251,16 @@ def speaker(title: str, params: EventParams) -> int | None:
     return _key("p", "reactions") if _REACTION.search(text) else None
 
 
-def sentence_initial_names(title: str, text: str, params: EventParams) -> list[int]:
-    """The name keys of the capitalised words that start the title's and the read body's sentences
-    (`features` leaves them out: case there says nothing by itself)."""
-    keys = []
-    for read in (title, text[: params.max_chars]):
-        for sentence in _SENTENCE.split(read):
-            words = _words(sentence)
-            if words and (key := _name_key(words[0], params.prefix)) is not None:
-                keys.append(key)
-    return keys
-
-
-def features(title: str, text: str, actors: Iterable[ActorRef], params: EventParams) -> Features:
-    """The article's features with their base weights (before IDF)."""
+def features(
+    title: str,
+    text: str,
+    actors: Iterable[ActorRef],
+    params: EventParams,
+    known_name: Callable[[int], bool] | None = None,
+) -> Features:
+    """The article's features with their base weights (before IDF); with `known_name`
+    (`EventIndex.knows_name`), also the words that start a sentence and the stream knows as names, each
+    as one mention."""
     counts: dict[int, float] = {}
     kinds: dict[int, float] = {}
 
@@ -288,7 +284,13 @@ def features(title: str, text: str, actors: Iterable[ActorRef], params: EventPar
     for actor in actors:
         weight = params.name_weight if actor.type == "person" else params.country_weight
         add(_key("a", actor.id), 1.0, weight)
-    return {key: (1 + math.log(count)) * kinds[key] for key, count in counts.items()}
+    found = {key: (1 + math.log(count)) * kinds[key] for key, count in counts.items()}
+    if known_name is not None:  # where case says nothing: a name only if the stream has seen it as one
+        for words in (*title_sentences, *text_sentences):
+            key = _name_key(words[0], params.prefix) if words else None
+            if key is not None and key not in found and known_name(key):
+                found[key] = params.name_weight
+    return found
 
 
 @lru_cache(maxsize=65536)
@@ -469,15 +471,11 @@ class EventIndex:
         self.frequencies.add(base, when)
         return self.weigh(base, when)
 
-    def with_known_names(self, base: Features, candidates: Iterable[int], when: datetime) -> Features:
-        """`base` plus those sentence-initial `candidates` the stream knows as names
-        (`EventParams.known_name_docs`), each as one name mention."""
+    def knows_name(self, key: int, when: datetime) -> bool:
+        """Whether at least `EventParams.known_name_docs` recent articles had this name feature (the
+        `known_name` of `features`)."""
         wanted = self.params.known_name_docs
-        if wanted:
-            for key in candidates:
-                if key not in base and self.frequencies.count(key, when) >= wanted:
-                    base[key] = self.params.name_weight
-        return base
+        return bool(wanted) and self.frequencies.count(key, when) >= wanted
 
     def weigh(self, base: Features, when: datetime) -> dict[int, float]:
         """The IDF-weighted vector of an article already counted (a replay)."""

@@ -34,7 +34,6 @@ from pipeline.events import (
     digest,
     features,
     headline_kinds,
-    sentence_initial_names,
     speaker,
 )
 from pipeline.scoring import Watchlist
@@ -153,9 +152,7 @@ class PipelineState:
 
     def _features(self, title: str, text: str, actors: Sequence[ActorRef], when: datetime) -> Features:
         """An article's features, with the sentence-initial names the stream knows by `when`."""
-        params = self.event_params
-        base = features(title, text, actors, params)
-        return self.events.with_known_names(base, sentence_initial_names(title, text, params), when)
+        return features(title, text, actors, self.event_params, lambda key: self.events.knows_name(key, when))
 
     def resolve(self, story_id: str) -> str:
         while story_id in self.aliases:

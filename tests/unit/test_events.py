@@ -9,9 +9,9 @@ from pipeline.events import (
     DocumentFrequencies,
     EventIndex,
     EventParams,
+    Features,
     features,
     headline_kinds,
-    sentence_initial_names,
     speaker,
 )
 from schemas.article import ActorRef
@@ -36,16 +36,19 @@ def test_a_sentence_initial_word_is_a_name_once_the_stream_knows_it_as_one() -> 
     title, text = "Okafor delays the port levy", "Okafor said the levy would wait a year."
     base = features(title, text, [], P)
     index = EventIndex(P)
-    candidates = sentence_initial_names(title, text, P)
-    assert index.with_known_names(dict(base), candidates, T0) == base, "a stream that never saw it"
+
+    def known(stream: EventIndex) -> Features:
+        return features(title, text, [], P, lambda key: stream.knows_name(key, T0))
+
+    assert known(index) == base, "a stream that never saw it"
     for n in range(3):
         index.observe(features("", f"Minister Okafor spoke on day {n}.", [], P), T0)
-    known = index.with_known_names(dict(base), candidates, T0)
+    learned = known(index)
     name = {key for key in features("", "Then Okafor left.", [], P) if key & NAMED}
-    assert set(known) - set(base) == name and known.keys() >= base.keys(), "the name, added"
+    assert set(learned) - set(base) == name and learned.keys() >= base.keys(), "the name, added"
     off = EventIndex(replace(P, known_name_docs=0))
     off.frequencies = index.frequencies
-    assert off.with_known_names(dict(base), candidates, T0) == base
+    assert known(off) == base
 
 
 def test_gazetteer_actors_are_one_feature_in_any_language_and_countries_weigh_less() -> None:

@@ -97,6 +97,20 @@ class Groups(BaseModel):
     named: tuple[str, ...] = ()
 
 
+class Parties(BaseModel):
+    """A topic between states: a document whose actors span fewer than `countries` countries (a person
+    counts as their country) matches only if a hit of `or_lists` shows several parties ('EU leaders')
+    or its score reaches `or_score`. A leader named near a travel word is a visit only when someone
+    or somewhere of another country is named too, or the wording is strong ('state visit', 'held talks
+    with his counterpart'): Biden's stop at a picket line and Trump's rally are not."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    countries: int = Field(ge=2)
+    or_score: float = Field(gt=0)
+    or_lists: tuple[str, ...] = ()
+
+
 class Near(BaseModel):
     """A hit from lists `a` within `window` tokens of a hit from lists `b` (same field) adds `weight`;
     `ordered`: only where the `a` hit comes first ('Indian prime minister', not 'minister flew to India')."""
@@ -150,6 +164,7 @@ class Rule(BaseModel):
     )
     groups: Groups = Groups()
     near: tuple[Near, ...] = ()
+    parties: Parties | None = None
     examples: Examples
 
     @field_validator("id")
@@ -177,7 +192,7 @@ class Rule(BaseModel):
                     raise ValueError(f"term list {name!r} has language {code!r} not in the rule's languages")
         groups = self.groups
         referenced = [*groups.all, *groups.any, *groups.none, *groups.mask, *groups.mask_sentence]
-        referenced += [*groups.named, *self.weights]
+        referenced += [*groups.named, *self.weights, *(self.parties.or_lists if self.parties else ())]
         for clause in self.near:
             referenced += [*clause.a, *clause.b]
         unknown = sorted(set(referenced) - set(self.terms) - ACTOR_LISTS)

@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -93,6 +94,11 @@ _TERMS, _ALIASES, _VETOES, _CUES = range(4)
 _field_of = attrgetter("field")
 
 
+def _countries(actors: Iterable[Actor]) -> int:
+    """How many countries a document's actors span, a person counting as theirs (a rule's `parties`)."""
+    return len({actor.iso3 for actor in actors})
+
+
 class Classifier:
     def __init__(self, rules: RuleSet, actors: ActorMatcher, modality: ModalityDetector) -> None:
         self.rules = rules
@@ -131,13 +137,17 @@ class Classifier:
     def explain(self, title: str, text: str, language: str = "en") -> list[TopicMatch]:
         """Every rule with a term hit, matched or not, for debugging a rule against a text."""
         fields, hits = self._scan(title, text, language)
-        actor_hits = self.actors.by_type(self.actors.match(hits[_ALIASES], hits[_VETOES]))
-        return self.rules.evaluate(hits[_TERMS], fields, actor_hits, explain_all=True)
+        actor_hits = self.actors.match(hits[_ALIASES], hits[_VETOES])
+        countries = _countries(self.actors.actors(actor_hits, fields))
+        return self.rules.evaluate(
+            hits[_TERMS], fields, self.actors.by_type(actor_hits), countries, explain_all=True
+        )
 
     def classify(self, title: str, text: str, language: str = "en") -> Classification:
         fields, hits = self._scan(title, text, language)
         actor_hits = self.actors.match(hits[_ALIASES], hits[_VETOES])
-        topics = self.rules.evaluate(hits[_TERMS], fields, self.actors.by_type(actor_hits))
+        actors = tuple(self.actors.actors(actor_hits, fields))
+        topics = self.rules.evaluate(hits[_TERMS], fields, self.actors.by_type(actor_hits), _countries(actors))
         if topics:
             cues = self.modality.cues(hits[_CUES], fields)
             topics = [t.with_modality(*self.modality.assess(t.triggers, cues)) for t in topics]
@@ -151,7 +161,7 @@ class Classifier:
             explanation["read"] = unread
         return Classification(
             tuple(topics),
-            tuple(self.actors.actors(actor_hits, fields)),
+            actors,
             primary.modality if primary else None,
             explanation,
         )

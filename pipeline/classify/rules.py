@@ -2,7 +2,8 @@
 
 Score = the weight of every distinct term that occurs (once, however often: repetition is not evidence)
 + the weight of every satisfied proximity clause. A rule matches when its score reaches the threshold,
-every `all` list and at least one `any` list hit, no `none` list hits, and every required clause holds.
+every `all` list and at least one `any` list hit, no `none` list hits, every required clause holds, and
+a rule between states (`parties`) names enough countries or shows several parties or strong wording.
 
 A stretch of text is evidence once: a hit inside a longer hit of the same rule (or on the same tokens
 as a heavier one) scores nothing, so "prime minister" is not also a "minister", nor "arms talks" also
@@ -28,7 +29,7 @@ from pipeline.classify.limits import SPANS_SHOWN, shown
 from pipeline.classify.match import Hit, Pattern
 from pipeline.classify.names import name_end
 from pipeline.classify.text import Tokens
-from schemas.rules import ACTOR_LISTS, Groups, Near, Rule
+from schemas.rules import ACTOR_LISTS, Groups, Near, Parties, Rule
 
 
 class Clause(NamedTuple):
@@ -164,12 +165,13 @@ class RuleSet:
         hits: list[Hit],
         fields: tuple[Tokens, ...],
         actor_hits: Mapping[str, list[Hit]],
+        countries: int,
         explain_all: bool = False,
     ) -> list[TopicMatch]:
         """Matched topics, best score first; `explain_all` also returns rules that hit but did not match.
 
         `hits` are term hits in the document's language; `actor_hits` feeds the `@person`/`@country`
-        lists from the gazetteer.
+        lists from the gazetteer, and `countries` is how many countries its actors span.
         """
         by_term: dict[int, list[Hit]] = {}
         for hit in hits:
@@ -178,7 +180,7 @@ class RuleSet:
         for owner, term_hits in by_term.items():
             per_rule.setdefault(self._terms[owner].rule, {})[owner] = term_hits
         results = [
-            self._evaluate(rule, owners, fields, actor_hits, explain_all)
+            self._evaluate(rule, owners, fields, actor_hits, countries, explain_all)
             for rule, owners in sorted(per_rule.items())
         ]
         return sorted((r for r in results if r is not None), key=lambda r: (-r.score, r.topic))
@@ -189,6 +191,7 @@ class RuleSet:
         owners: dict[int, list[Hit]],
         fields: tuple[Tokens, ...],
         actor_hits: Mapping[str, list[Hit]],
+        countries: int,
         explain_all: bool,
     ) -> TopicMatch | None:
         """Score first, from hits alone; spans and clause texts only for a rule that is returned."""
@@ -234,7 +237,8 @@ class RuleSet:
             and plan.none.isdisjoint(present)
             and all(pair or not n.clause.required for n, pair in zip(near, pairs, strict=True))
         )
-        matched = ok and score >= rule.threshold
+        parties = _parties(rule.parties, countries, score, present)
+        matched = ok and parties is not False and score >= rule.threshold
         if not (matched or explain_all):
             return None
         contributions = [
@@ -246,6 +250,8 @@ class RuleSet:
         clauses += _cancel_clauses(
             groups, fields, masks=masks, voided=voided, covered=(covered_lists, covered)
         )
+        if rule.parties is not None:
+            clauses.append(_parties_clause(rule.parties, countries, score, satisfied=bool(parties)))
         for proximity, pair in zip(near, pairs, strict=True):
             spans = _spans(pair, fields)[0] if pair else ()
             clauses.append(Clause("near", proximity.lists, pair is not None, proximity.detail, spans))
@@ -263,6 +269,22 @@ class RuleSet:
             rule.id, rule.category, score, rule.threshold, matched, tuple(contributions),
             tuple(clauses), arithmetic, triggers=triggers,
         )  # fmt: skip
+
+
+def _parties(parties: Parties | None, countries: int, score: float, present: Iterable[str]) -> bool | None:
+    """Whether a rule between states has its parties; None for a rule that is not one."""
+    if parties is None:
+        return None
+    return countries >= parties.countries or score >= parties.or_score or not set(parties.or_lists).isdisjoint(present)
+
+
+def _parties_clause(parties: Parties, countries: int, score: float, *, satisfied: bool) -> Clause:
+    lists = ", ".join(parties.or_lists)
+    detail = (
+        f"{countries} {'country' if countries == 1 else 'countries'} among the actors; needs {parties.countries}, "
+        f"a hit of {lists or 'no list'} or score {score:g} >= {parties.or_score:g}"
+    )
+    return Clause("parties", parties.or_lists, satisfied, detail)
 
 
 def _cancel_clauses(

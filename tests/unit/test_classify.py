@@ -260,10 +260,40 @@ def test_named_lists_count_only_before_a_capitalised_name_and_cover_it() -> None
     assert _titled_spans(emir) == ["President Tamim bin Hamad al Thani"]
     assert engine.classify("", "the President visited the factory").topics == ()
     assert engine.classify("", "President visited Rome").topics == (), "'visited' is no name"
+    le_drian = _topic(engine.classify("", "President Jean-Yves Le Drian visited Rome"), "supply_test")
+    assert _titled_spans(le_drian) == ["President Jean-Yves Le Drian"]
+    # Only spaces and hyphens join a title to its name: here "President" ends a surname.
+    assert engine.classify("", "Lee President: Korea visited").topics == ()
+    assert engine.classify("", "Ann President, Korea's envoy, visited").topics == ()
 
 
 def _titled_spans(match: TopicMatch) -> list[str]:
     return [s.text for c in match.contributions if c.label == "titled:President" for s in c.spans]
+
+
+def test_a_rule_between_states_needs_two_countries_a_group_or_a_strong_score() -> None:
+    terms = {
+        "visit": {"en": ["visit~"]},
+        "state": {"en": [{"pattern": "state visit~", "weight": 3}]},
+        "group": {"en": ["EU leaders"]},
+    }
+    near = {"a": ["visit", "state"], "b": ["@person"], "window": 5, "weight": 3}
+    parties = {"countries": 2, "or_score": 6, "or_lists": ["group"]}
+    engine = _classifier(_rule(terms=terms, near=[near], threshold=4, parties=parties))
+    assert engine.classify("", "Biden visited a picket line in Michigan.").topics == ()
+    assert engine.classify("", "Biden visited a picket line in Mexico.").topic_ids == ["supply_test"]
+    assert engine.classify("", "Macron visited Berlin with EU leaders.").topic_ids == ["supply_test"]
+    strong = _topic(engine.classify("", "Biden began a state visit to Atlantis."), "supply_test")
+    assert strong.score == 6
+    (gated,) = engine.explain("", "Biden visited a picket line in Michigan.")
+    assert not gated.matched and gated.score == 4
+    clause = next(c for c in gated.clauses if c.kind == "parties")
+    assert not clause.satisfied
+    assert clause.detail.startswith("1 country among the actors; needs 2")
+    ungated = _classifier(_rule(terms=terms, near=[near], threshold=4))
+    assert ungated.classify("", "Biden visited a picket line in Michigan.").topic_ids == ["supply_test"]
+    with pytest.raises(ValidationError, match="undefined term lists"):
+        _rule(terms=terms, parties={"countries": 2, "or_score": 6, "or_lists": ["nope"]})
 
 
 def test_ordered_proximity_needs_the_a_hit_first() -> None:
@@ -344,6 +374,7 @@ def test_people_carry_their_country_code(classifier: Classifier) -> None:
         "Atlanta, Georgia, hosted the Braves game",
         "the Georgia governor signed a budget for the state's counties",
         "Michael Jordan played basketball",
+        "the village of East Palestine, Ohio, after the derailment",
     ],
 )
 def test_no_actor_from_common_nouns_or_the_us_state(classifier: Classifier, text: str) -> None:

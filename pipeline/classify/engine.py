@@ -10,10 +10,10 @@ headlines name the main event), then the higher score.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -147,7 +147,8 @@ class Classifier:
         fields, hits = self._scan(title, text, language)
         actor_hits = self.actors.match(hits[_ALIASES], hits[_VETOES])
         actors = tuple(self.actors.actors(actor_hits, fields))
-        topics = self.rules.evaluate(hits[_TERMS], fields, self.actors.by_type(actor_hits), _countries(actors))
+        by_type = self.actors.by_type(actor_hits)
+        topics = self.rules.evaluate(hits[_TERMS], fields, by_type, _countries(actors))
         if topics:
             cues = self.modality.cues(hits[_CUES], fields)
             topics = [t.with_modality(*self.modality.assess(t.triggers, cues)) for t in topics]

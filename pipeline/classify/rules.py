@@ -180,7 +180,7 @@ class RuleSet:
         for owner, term_hits in by_term.items():
             per_rule.setdefault(self._terms[owner].rule, {})[owner] = term_hits
         results = [
-            self._evaluate(rule, owners, fields, actor_hits, countries, explain_all)
+            self._evaluate(rule, owners, fields, actor_hits, countries=countries, explain_all=explain_all)
             for rule, owners in sorted(per_rule.items())
         ]
         return sorted((r for r in results if r is not None), key=lambda r: (-r.score, r.topic))
@@ -191,6 +191,7 @@ class RuleSet:
         owners: dict[int, list[Hit]],
         fields: tuple[Tokens, ...],
         actor_hits: Mapping[str, list[Hit]],
+        *,
         countries: int,
         explain_all: bool,
     ) -> TopicMatch | None:
@@ -238,7 +239,7 @@ class RuleSet:
             and all(pair or not n.clause.required for n, pair in zip(near, pairs, strict=True))
         )
         parties = _parties(rule.parties, countries, score, present)
-        matched = ok and parties is not False and score >= rule.threshold
+        matched = ok and all(clause.satisfied for clause in parties) and score >= rule.threshold
         if not (matched or explain_all):
             return None
         contributions = [
@@ -247,11 +248,10 @@ class RuleSet:
         addends = [ref.addend for ref, _ in scored]
         clauses = _group_clauses(rule, plan, by_list, fields)
         covered_lists = tuple(dict.fromkeys(terms[h.owner].list_name for h in covered))
-        clauses += _cancel_clauses(
-            groups, fields, masks=masks, voided=voided, covered=(covered_lists, covered)
-        )
-        if rule.parties is not None:
-            clauses.append(_parties_clause(rule.parties, countries, score, satisfied=bool(parties)))
+        clauses += [
+            *_cancel_clauses(groups, fields, masks=masks, voided=voided, covered=(covered_lists, covered)),
+            *parties,
+        ]
         for proximity, pair in zip(near, pairs, strict=True):
             spans = _spans(pair, fields)[0] if pair else ()
             clauses.append(Clause("near", proximity.lists, pair is not None, proximity.detail, spans))
@@ -271,20 +271,18 @@ class RuleSet:
         )  # fmt: skip
 
 
-def _parties(parties: Parties | None, countries: int, score: float, present: Iterable[str]) -> bool | None:
-    """Whether a rule between states has its parties; None for a rule that is not one."""
+def _parties(parties: Parties | None, countries: int, score: float, present: Iterable[str]) -> list[Clause]:
+    """Whether a rule between states has its parties, as its one clause; none for other rules."""
     if parties is None:
-        return None
-    return countries >= parties.countries or score >= parties.or_score or not set(parties.or_lists).isdisjoint(present)
-
-
-def _parties_clause(parties: Parties, countries: int, score: float, *, satisfied: bool) -> Clause:
-    lists = ", ".join(parties.or_lists)
+        return []
+    lists = parties.or_lists
+    enough = countries >= parties.countries or score >= parties.or_score
     detail = (
-        f"{countries} {'country' if countries == 1 else 'countries'} among the actors; needs {parties.countries}, "
-        f"a hit of {lists or 'no list'} or score {score:g} >= {parties.or_score:g}"
+        f"{countries} {'country' if countries == 1 else 'countries'} among the actors; needs "
+        f"{parties.countries}, a hit of {', '.join(lists) or 'no list'} or score {score:g} >= "
+        f"{parties.or_score:g}"
     )
-    return Clause("parties", parties.or_lists, satisfied, detail)
+    return [Clause("parties", lists, enough or not set(lists).isdisjoint(present), detail)]
 
 
 def _cancel_clauses(

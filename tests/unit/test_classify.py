@@ -381,6 +381,53 @@ def test_no_actor_from_common_nouns_or_the_us_state(classifier: Classifier, text
     assert classifier.classify("", text).actors == ()
 
 
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        ("Sunak meets Meloni in Rome", {"rishi-sunak": "GBR", "giorgia-meloni": "ITA"}),
+        ("King Charles III hosted Olaf Scholz", {"charles-iii": "GBR", "olaf-scholz": "DEU"}),
+        ("Trudeau and Lula spoke by phone", {"justin-trudeau": "CAN", "lula-da-silva": "BRA"}),
+        ("Antony Blinken met Kishida", {"antony-blinken": "USA", "fumio-kishida": "JPN"}),
+        (
+            "Kamala Harris, Lloyd Austin and Jake Sullivan",
+            {"kamala-harris": "USA", "lloyd-austin": "USA", "jake-sullivan": "USA"},
+        ),
+        ("Mohammed bin Salman received Orbán", {"mohammed-bin-salman": "SAU", "viktor-orban": "HUN"}),
+        ("Burhan and Hemedti", {"abdel-fattah-al-burhan": "SDN", "mohamed-hamdan-dagalo": "SDN"}),
+        # A person's full name wins over the country name inside it.
+        ("Israel Katz and Luís Montenegro", {"israel-katz": "ISR", "luis-montenegro": "PRT"}),
+        # EU, NATO and UN officials map to the state they are nationals of.
+        (
+            "von der Leyen, Stoltenberg and Guterres",
+            {"ursula-von-der-leyen": "DEU", "jens-stoltenberg": "NOR", "antonio-guterres": "PRT"},
+        ),
+    ],
+)
+def test_world_leaders_map_to_their_country(
+    classifier: Classifier, text: str, people: dict[str, str]
+) -> None:
+    found = {a.id: a.iso3 for a in classifier.classify("", text).actors if a.type == "person"}
+    assert found == {f"person:{person}": iso3 for person, iso3 in people.items()}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Harris said the plan was late",
+        "a festival in Austin, Texas",
+        "students at King's College London",
+        "Sullivan and Johnson scored for the club",
+        "Michel and Costa were on the jury",
+        "Francesca Albanese, the UN rapporteur",  # not Australia's prime minister
+        "Petro Poroshenko and Daniil Medvedev",  # not Colombia's president, not Dmitry Medvedev
+        "the bank sold MBS and a ripe maduro cigar",
+        "a gallant rescue",
+    ],
+)
+def test_ambiguous_surnames_name_no_leader(classifier: Classifier, text: str) -> None:
+    assert [a.id for a in classifier.classify("", text).actors if a.type == "person"] == []
+
+
 def _local_gazetteer(**extra: Any) -> Gazetteer:
     return Gazetteer.model_validate(
         {

@@ -16,14 +16,13 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.classify.actors import Actor, ActorMatcher
 from pipeline.classify.limits import TEXT_CHARS, TITLE_CHARS, clipped, head
 from pipeline.classify.match import Hit, PhraseIndex
 from pipeline.classify.modality import ModalityDetector
 from pipeline.classify.rules import RuleSet, TopicMatch, load_rules
 from pipeline.classify.text import Tokens, tokenize
+from pipeline.classify.yamlfile import read_yaml
 from schemas.gazetteer import Gazetteer
 
 
@@ -81,7 +80,7 @@ def load_gazetteer(directory: Path) -> Gazetteer:
     """Merge every YAML file of the directory (countries.yaml, people.yaml, ...) into one gazetteer."""
     merged: dict[str, list[Any]] = {"countries": [], "people": [], "languages": []}
     for path in sorted(directory.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path) or {}
         for key, items in data.items():
             if key not in merged:
                 raise ValueError(f"{path}: unknown section {key!r}")

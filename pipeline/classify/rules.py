@@ -29,6 +29,7 @@ from pipeline.classify.limits import SPANS_SHOWN, shown
 from pipeline.classify.match import Hit, Pattern
 from pipeline.classify.names import name_end
 from pipeline.classify.text import Tokens
+from pipeline.classify.yamlfile import read_yaml
 from schemas.rules import ACTOR_LISTS, Groups, Near, Parties, Rule
 
 
@@ -112,7 +113,7 @@ def load_rules(paths: Iterable[Path]) -> list[Rule]:
     rules: list[Rule] = []
     for path in sorted(paths):
         try:
-            rules.append(Rule.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
+            rules.append(Rule.model_validate(read_yaml(path)))
         except (ValidationError, yaml.YAMLError) as exc:
             raise ValueError(f"{path}: {exc}") from exc
     ids = [r.id for r in rules]

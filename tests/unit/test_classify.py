@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from pipeline.classify import Classification, Classifier
@@ -17,6 +18,7 @@ from pipeline.classify.match import PhraseIndex
 from pipeline.classify.modality import ModalityDetector
 from pipeline.classify.rules import RuleSet, TopicMatch
 from pipeline.classify.text import english_inflections, tokenize
+from pipeline.classify.yamlfile import read_yaml
 from schemas.gazetteer import Gazetteer
 from schemas.rules import Rule
 
@@ -572,3 +574,11 @@ def test_no_topic_means_no_modality(classifier: Classifier) -> None:
     assert result.topics == ()
     assert result.modality is None
     assert result.actor_ids == ["KOR"]
+
+
+def test_rule_packs_and_gazetteer_read_as_the_safe_loader_reads_them() -> None:
+    # The C loader is only a faster reader: every shipped file must mean the same to it.
+    files = sorted((DEPLOY / "rules").glob("*.yaml")) + sorted((DEPLOY / "gazetteer").glob("*.yaml"))
+    assert len(files) > 10
+    for path in files:
+        assert read_yaml(path) == yaml.safe_load(path.read_text(encoding="utf-8")), path

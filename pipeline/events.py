@@ -224,11 +224,13 @@ def roundup(title: str) -> bool:
 _REACTION = re.compile(
     r"\b(?:sparks?|draws?|prompts?|triggers?|provokes?)\s+(?:\w+\s+){0,2}?"
     r"(?:warnings?|criticism|backlash|blowback|outrage|condemnation|fury|anger|alarm|calls|concerns?)\b"
-    r"|\b(?:outrage|backlash|blowback|fury)\s+(?:over|at|against)\b",
+    r"|(?<!\bfaces\s)(?<!\bfacing\s)(?<!\bfaced\s)(?<!\bface\s)"
+    r"\b(?:outrage|backlash|blowback|fury)\s+(?:over|at|against)\b",
     re.IGNORECASE,
 )
 """A reaction piece: "…sparks warnings from the West", "…draws fierce blowback", "outrage over…": the
-response to an occasion, which the reacting side owns, not the occasion's report."""
+response to an occasion, which the reacting side owns, not the occasion's report. Not "<X> faces
+backlash over…": that headline's subject is the occasion's own actor, and it reports the occasion."""
 _PUNDITS = re.compile(r",\s+(?:experts?|analysts?)\s+says?\W*$", re.IGNORECASE)
 """An analysis piece: "…, experts say" is no report of an occasion, and pundits are no story's principal."""
 

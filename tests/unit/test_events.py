@@ -184,6 +184,8 @@ def test_a_headline_quoting_its_speaker_or_pundits_is_a_statement() -> None:
     )
     assert {speaker(title, P) for title in reactions} == {speaker("Summit prompts criticism", P)} != {None}
     assert speaker("Fire draws crowds to the harbour", P) is None, "a reaction is warnings, outrage…"
+    for own in ("Premier faces backlash over plan to delay the ban", "Minister facing fury over the delay"):
+        assert speaker(own, P) is None, f"the occasion's own actor faces it: {own}"
     whip = speaker("Harlow says no", P)
     assert speaker("Harlow, the party's whip, calls for the minister to resign", P) == whip, "an apposition"
     assert speaker("Harlow declines to call for the minister to resign", P) == whip

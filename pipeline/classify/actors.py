@@ -8,6 +8,7 @@ cancel its hit ('Georgia' near 'Atlanta'); case-sensitive aliases keep 'Chad' an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipeline.classify.explain import Span, span_of
@@ -120,6 +121,10 @@ class ActorMatcher:
         for hit in hits:
             lists["@" + self._entries[self._aliases[hit.owner].entry].type].append(hit)
         return lists
+
+    def countries(self, hits: Iterable[Hit]) -> int:
+        """How many countries the hits' actors span, a person counting as theirs (a rule's `parties`)."""
+        return len({self._entries[self._aliases[hit.owner].entry].iso3 for hit in hits})
 
     def actors(self, hits: list[Hit], fields: tuple[Tokens, ...]) -> list[Actor]:
         """Actors in order of first mention (title before text)."""

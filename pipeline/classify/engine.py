@@ -10,7 +10,6 @@ headlines name the main event), then the higher score.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -93,11 +92,6 @@ _TERMS, _ALIASES, _VETOES, _CUES = range(4)
 _field_of = attrgetter("field")
 
 
-def _countries(actors: Iterable[Actor]) -> int:
-    """How many countries a document's actors span, a person counting as theirs (a rule's `parties`)."""
-    return len({actor.iso3 for actor in actors})
-
-
 class Classifier:
     def __init__(self, rules: RuleSet, actors: ActorMatcher, modality: ModalityDetector) -> None:
         self.rules = rules
@@ -136,18 +130,14 @@ class Classifier:
     def explain(self, title: str, text: str, language: str = "en") -> list[TopicMatch]:
         """Every rule with a term hit, matched or not, for debugging a rule against a text."""
         fields, hits = self._scan(title, text, language)
-        actor_hits = self.actors.match(hits[_ALIASES], hits[_VETOES])
-        countries = _countries(self.actors.actors(actor_hits, fields))
-        return self.rules.evaluate(
-            hits[_TERMS], fields, self.actors.by_type(actor_hits), countries, explain_all=True
-        )
+        actor_hits = self.actors.by_type(self.actors.match(hits[_ALIASES], hits[_VETOES]))
+        return self.rules.evaluate(hits[_TERMS], fields, actor_hits, self.actors.countries, explain_all=True)
 
     def classify(self, title: str, text: str, language: str = "en") -> Classification:
         fields, hits = self._scan(title, text, language)
         actor_hits = self.actors.match(hits[_ALIASES], hits[_VETOES])
-        actors = tuple(self.actors.actors(actor_hits, fields))
         by_type = self.actors.by_type(actor_hits)
-        topics = self.rules.evaluate(hits[_TERMS], fields, by_type, _countries(actors))
+        topics = self.rules.evaluate(hits[_TERMS], fields, by_type, self.actors.countries)
         if topics:
             cues = self.modality.cues(hits[_CUES], fields)
             topics = [t.with_modality(*self.modality.assess(t.triggers, cues)) for t in topics]
@@ -161,7 +151,7 @@ class Classifier:
             explanation["read"] = unread
         return Classification(
             tuple(topics),
-            actors,
+            tuple(self.actors.actors(actor_hits, fields)),
             primary.modality if primary else None,
             explanation,
         )

@@ -15,7 +15,7 @@ hit of a `mask_sentence` list cancels the rule's other hits, actors included, in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from pathlib import Path
@@ -31,6 +31,9 @@ from pipeline.classify.names import name_end
 from pipeline.classify.text import Tokens
 from pipeline.classify.yamlfile import read_yaml
 from schemas.rules import ACTOR_LISTS, Groups, Near, Parties, Rule
+
+CountryCount = Callable[[Iterable[Hit]], int]
+"""How many countries some actor hits span, a person counting as theirs (`ActorMatcher.countries`)."""
 
 
 class Clause(NamedTuple):
@@ -166,13 +169,13 @@ class RuleSet:
         hits: list[Hit],
         fields: tuple[Tokens, ...],
         actor_hits: Mapping[str, list[Hit]],
-        countries: int,
+        countries: CountryCount,
         explain_all: bool = False,
     ) -> list[TopicMatch]:
         """Matched topics, best score first; `explain_all` also returns rules that hit but did not match.
 
         `hits` are term hits in the document's language; `actor_hits` feeds the `@person`/`@country`
-        lists from the gazetteer, and `countries` is how many countries its actors span.
+        lists from the gazetteer, and `countries` counts the countries of the actor hits a rule keeps.
         """
         by_term: dict[int, list[Hit]] = {}
         for hit in hits:
@@ -193,7 +196,7 @@ class RuleSet:
         fields: tuple[Tokens, ...],
         actor_hits: Mapping[str, list[Hit]],
         *,
-        countries: int,
+        countries: CountryCount,
         explain_all: bool,
     ) -> TopicMatch | None:
         """Score first, from hits alone; spans and clause texts only for a rule that is returned."""
@@ -239,7 +242,7 @@ class RuleSet:
             and plan.none.isdisjoint(present)
             and all(pair or not n.clause.required for n, pair in zip(near, pairs, strict=True))
         )
-        parties = _parties(rule.parties, countries, score, present)
+        parties = _parties(rule.parties, countries, actor_hits, score, present)
         matched = ok and all(clause.satisfied for clause in parties) and score >= rule.threshold
         if not (matched or explain_all):
             return None
@@ -272,10 +275,18 @@ class RuleSet:
         )  # fmt: skip
 
 
-def _parties(parties: Parties | None, countries: int, score: float, present: Iterable[str]) -> list[Clause]:
-    """Whether a rule between states has its parties, as its one clause; none for other rules."""
+def _parties(
+    parties: Parties | None,
+    count: CountryCount,
+    actor_hits: Mapping[str, list[Hit]],
+    score: float,
+    present: Iterable[str],
+) -> list[Clause]:
+    """Whether a rule between states has its parties, as its one clause; none for other rules. The
+    countries are counted from the actor hits the rule kept, as its proximity clauses see them."""
     if parties is None:
         return []
+    countries = count(chain.from_iterable(actor_hits.values()))
     lists = parties.or_lists
     enough = countries >= parties.countries or score >= parties.or_score
     detail = (

@@ -298,6 +298,25 @@ def test_a_rule_between_states_needs_two_countries_a_group_or_a_strong_score() -
         _rule(terms=terms, parties={"countries": 2, "or_score": 6, "or_lists": ["nope"]})
 
 
+def test_a_masked_sentence_names_no_party() -> None:
+    # The rule cancels every hit of a phone call's sentence, its actors too: Mexico there is no second
+    # country for the picket line, in `classify` and `explain` alike.
+    terms = {"visit": {"en": ["visit~"]}, "call": {"en": ["by phone"]}}
+    near = {"a": ["visit"], "b": ["@person"], "window": 5, "weight": 3}
+    parties = {"countries": 2, "or_score": 6}
+    engine = _classifier(
+        _rule(terms=terms, near=[near], threshold=4, parties=parties, groups={"mask_sentence": ["call"]})
+    )
+    text = "Biden visited a picket line in Michigan. He spoke with Mexico's president by phone."
+    assert {a.iso3 for a in engine.classify("", text).actors} == {"USA", "MEX"}
+    assert engine.classify("", text).topics == ()
+    (gated,) = engine.explain("", text)
+    assert not gated.matched
+    assert next(c for c in gated.clauses if c.kind == "parties").detail.startswith("1 country")
+    unmasked = text.replace(" by phone", " in Mexico City")
+    assert engine.classify("", unmasked).topic_ids == ["supply_test"]
+
+
 def test_ordered_proximity_needs_the_a_hit_first() -> None:
     terms = {"leader": {"en": ["president"]}, "visit": {"en": [{"pattern": "visit~", "weight": 3}]}}
     near = {"a": ["@country"], "b": ["leader"], "window": 1, "weight": 2, "ordered": True}

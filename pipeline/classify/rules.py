@@ -289,10 +289,10 @@ def _parties(
     countries = count(chain.from_iterable(actor_hits.values()))
     lists = parties.or_lists
     enough = countries >= parties.countries or score >= parties.or_score
+    group = f", a hit of {', '.join(lists)}," if lists else ""
     detail = (
         f"{countries} {'country' if countries == 1 else 'countries'} among the actors; needs "
-        f"{parties.countries}, a hit of {', '.join(lists) or 'no list'} or score {score:g} >= "
-        f"{parties.or_score:g}"
+        f"{parties.countries}{group} or a score of {parties.or_score:g} (has {score:g})"
     )
     return [Clause("parties", lists, enough or not set(lists).isdisjoint(present), detail)]
 

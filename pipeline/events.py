@@ -42,7 +42,7 @@ from itertools import repeat
 from operator import mul
 from typing import Any
 
-from pipeline.textnorm import STOPWORDS, stable_hash
+from pipeline.textnorm import STOPWORDS, stable_hash, title_case
 from schemas.article import ActorRef
 
 Features = dict[int, float]
@@ -60,9 +60,6 @@ _POLISH_STOPWORDS = """a aby ale bo by być był była było co czy dla do go i 
 ma na nad nie o
 od oraz po pod przez przy się są ta tak także te tego tej ten to tu tym w we z za ze że"""
 STOP = STOPWORDS | frozenset(_NEWS_WORDS.split()) | frozenset(_POLISH_STOPWORDS.split())
-TITLE_CASE_SHARE = 0.6
-"""A title with more than this share of its longer words (after the first) capitalised is In Title Case:
-its case says nothing about names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +124,6 @@ class EventParams:
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text))
-
-
-def _title_case(words: list[str]) -> bool:
-    """Whether a title's words (all of them, in order) are In Title Case."""
-    longer = [w for w in words[1:] if len(w) > 3]
-    return bool(longer) and sum(w[0].isupper() for w in longer) / len(longer) > TITLE_CASE_SHARE
 
 
 NAMED = 1 << 63
@@ -246,7 +237,7 @@ def speaker(title: str, params: EventParams) -> int | None:
     if match:
         return _name(match.group(1), params)
     quoted = _QUOTED.match(text)
-    if quoted and not _title_case(_words(text)) and quoted.group(1).casefold() not in _LABELS:
+    if quoted and not title_case(_words(text)) and quoted.group(1).casefold() not in _LABELS:
         return _name(quoted.group(1), params)
     if _PUNDITS.search(text):
         return _key("p", "pundits")
@@ -279,7 +270,7 @@ def features(
                 if (key := _term_key(word, params.prefix)) is not None:
                     add(key, weight, 1.0)
     title_words = [word for words in title_sentences for word in words]
-    for words in ([] if _title_case(title_words) else title_sentences) + text_sentences:
+    for words in ([] if title_case(title_words) else title_sentences) + text_sentences:
         for word in words[1:]:
             if (key := _name_key(word, params.prefix)) is not None:
                 add(key, 1.0, params.name_weight)

@@ -22,6 +22,17 @@ our said says she than that the their them they this to was were which who will 
 STOPWORDS = frozenset(_STOPWORDS.split())
 
 
+TITLE_CASE_SHARE = 0.6
+"""A title with more than this share of its longer words (after the first) capitalised is In Title Case:
+its case says nothing about names."""
+
+
+def title_case(words: list[str]) -> bool:
+    """Whether a title's words (all of them, in order) are In Title Case."""
+    longer = [w for w in words[1:] if len(w) > 3]
+    return bool(longer) and sum(w[0].isupper() for w in longer) / len(longer) > TITLE_CASE_SHARE
+
+
 def normalise(text: str) -> str:
     """NFKC, casefold, punctuation to spaces, whitespace collapsed."""
     folded = unicodedata.normalize("NFKC", text).casefold()

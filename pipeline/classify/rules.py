@@ -30,7 +30,8 @@ from pipeline.classify.match import Hit, Pattern
 from pipeline.classify.names import name_end
 from pipeline.classify.text import Tokens
 from pipeline.classify.yamlfile import read_yaml
-from schemas.rules import ACTOR_LISTS, Groups, Near, Parties, Rule
+from pipeline.textnorm import title_case
+from schemas.rules import ACTOR_LISTS, Groups, Near, Rule
 
 CountryCount = Callable[[Iterable[Hit]], int]
 """How many countries some actor hits span, a person counting as theirs (`ActorMatcher.countries`)."""
@@ -242,7 +243,7 @@ class RuleSet:
             and plan.none.isdisjoint(present)
             and all(pair or not n.clause.required for n, pair in zip(near, pairs, strict=True))
         )
-        parties = _parties(rule.parties, countries, actor_hits, score, present)
+        parties = _parties(rule, countries, actor_hits, by_list, score=score, fields=fields)
         matched = ok and all(clause.satisfied for clause in parties) and score >= rule.threshold
         if not (matched or explain_all):
             return None
@@ -276,25 +277,40 @@ class RuleSet:
 
 
 def _parties(
-    parties: Parties | None,
+    rule: Rule,
     count: CountryCount,
     actor_hits: Mapping[str, list[Hit]],
+    by_list: Mapping[str, list[Hit]],
+    *,
     score: float,
-    present: Iterable[str],
+    fields: tuple[Tokens, ...],
 ) -> list[Clause]:
     """Whether a rule between states has its parties, as its one clause; none for other rules. The
-    countries are counted from the actor hits the rule kept, as its proximity clauses see them."""
+    countries are counted from the actor hits the rule kept, as its proximity clauses see them; a
+    titled name the gazetteer does not know ("President Lee Myung-bak") may be another country's, so
+    it counts as one more, while a titled name it knows ("President Biden") is already counted, and a
+    headline In Title Case names no one by its capitals ("Iran's President Has Changed the Subject")."""
+    parties = rule.parties
     if parties is None:
         return []
     countries = count(chain.from_iterable(actor_hits.values()))
+    persons = actor_hits.get("@person", ())
+    cased = [not (tokens.field == "title" and title_case(tokens.surfaces)) for tokens in fields]
+    titled = [hit for name in rule.groups.named for hit in by_list.get(name, ()) if cased[hit.field]]
+    unknown = any(not any(_overlap(hit, person) for person in persons) for hit in titled)
     lists = parties.or_lists
-    enough = countries >= parties.countries or score >= parties.or_score
+    enough = countries + unknown >= parties.countries or score >= parties.or_score
     group = f", a hit of {', '.join(lists)}," if lists else ""
+    lacking = " and a titled leader the gazetteer lacks" if unknown else ""
     detail = (
-        f"{countries} {'country' if countries == 1 else 'countries'} among the actors; needs "
+        f"{countries} {'country' if countries == 1 else 'countries'} among the actors{lacking}; needs "
         f"{parties.countries}{group} or a score of {parties.or_score:g} (has {score:g})"
     )
-    return [Clause("parties", lists, enough or not set(lists).isdisjoint(present), detail)]
+    return [Clause("parties", lists, enough or not set(lists).isdisjoint(by_list), detail)]
+
+
+def _overlap(a: Hit, b: Hit) -> bool:
+    return a.field == b.field and a.first < b.last and b.first < a.last
 
 
 def _cancel_clauses(

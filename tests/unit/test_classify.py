@@ -298,6 +298,21 @@ def test_a_rule_between_states_needs_two_countries_a_group_or_a_strong_score() -
         _rule(terms=terms, parties={"countries": 2, "or_score": 6, "or_lists": ["nope"]})
 
 
+def test_a_titled_leader_the_gazetteer_lacks_is_a_party_one_it_knows_is_not(classifier: Classifier) -> None:
+    # The shipped leader_visit: a titled name adds its score either way, but only an unknown one may be
+    # another country's; in a Title Case headline the capitals after a title name no one.
+    known = "President Joe Biden visited a picket line in Michigan on Tuesday."
+    unknown = "President Lee Myung-bak made a surprise visit to the disputed islands, angering Tokyo."
+    assert "leader_visit" not in classifier.classify("", known).topic_ids
+    assert "leader_visit" in classifier.classify("", unknown).topic_ids
+    (clause,) = [c for t in classifier.explain("", unknown) if t.topic == "leader_visit" for c in t.clauses
+                 if c.kind == "parties"]  # fmt: skip
+    assert clause.satisfied and "a titled leader the gazetteer lacks" in clause.detail
+    headline = "Chile's President Takes the Long Road Home"
+    text = "The Chilean leader's trip to the forum ended early as protests grew in the capital."
+    assert "leader_visit" not in classifier.classify(headline, text).topic_ids
+
+
 def test_a_masked_sentence_names_no_party() -> None:
     # The rule cancels every hit of a phone call's sentence, its actors too: Mexico there is no second
     # country for the picket line, in `classify` and `explain` alike.

@@ -51,6 +51,8 @@ class Replayed:
     story_id: str
     duplicate: str | None
     """None, or the exact-dedup kind that dropped it ("url", "hash")."""
+    topics: tuple[str, ...] = ()
+    """The topics the classifier found in it (none for a dropped duplicate: it was not classified)."""
 
 
 @dataclass
@@ -83,14 +85,18 @@ def replay(
             original = next(story_of[k] for k in keys if k in story_of)
             out.items.append(Replayed(item, gold, original, kind))
             continue
-        placed = state.assign(item, classify(item))
+        analysis = classify(item)
+        placed = state.assign(item, analysis)
         story_id = placed.story.story_id
         for key in keys:
             story_of.setdefault(key, story_id)
         out.alerts.extend(state.decide(placed))
-        out.items.append(Replayed(item, gold, story_id, None))
+        topics = tuple(str(t["topic"]) for t in analysis.topics)
+        out.items.append(Replayed(item, gold, story_id, None, topics))
     # Stories merged later are one story in the end (their alerts keep the id they were issued under).
-    out.items = [Replayed(r.item, r.gold, state.resolve(r.story_id), r.duplicate) for r in out.items]
+    out.items = [
+        Replayed(r.item, r.gold, state.resolve(r.story_id), r.duplicate, r.topics) for r in out.items
+    ]
     out.final = {a.watchfloor.story_id: state.resolve(a.watchfloor.story_id) for a in out.alerts}
     return out
 
@@ -247,6 +253,38 @@ def _majority(labels: list[str | None]) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicCounts:
+    """One topic over the classified articles: found and gold-labelled, each article on its own words
+    (the gold's topics are labelled from the item's title and summary, whatever its story)."""
+
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def scores(self) -> PRF:
+        tp = self.true_positives
+        return PRF(_ratio(tp, tp + self.false_positives), _ratio(tp, tp + self.false_negatives))
+
+
+def topic_counts(replay: Replay) -> dict[str, TopicCounts]:
+    """Per topic, article-level counts over the items the replay classified (not dropped duplicates)."""
+    classified = [r for r in replay.items if r.duplicate is None]
+    names = sorted({t for r in classified for t in (*r.topics, *r.gold.topics)})
+    counts = {}
+    for name in names:
+        found = [name in r.topics for r in classified]
+        wanted = [name in r.gold.topics for r in classified]
+        pairs = list(zip(found, wanted, strict=True))
+        counts[name] = TopicCounts(
+            sum(f and w for f, w in pairs),
+            sum(f and not w for f, w in pairs),
+            sum(w and not f for f, w in pairs),
+        )
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
 class StoryReport:
     items: int
     labelled: int
@@ -256,6 +294,7 @@ class StoryReport:
     bcubed: PRF
     pairs: PairScores
     alerts: AlertScores
+    topics: dict[str, TopicCounts]
 
 
 def score(replay: Replay) -> StoryReport:
@@ -270,6 +309,7 @@ def score(replay: Replay) -> StoryReport:
         bcubed=bcubed([r.story_id for r in labelled], gold),
         pairs=pairwise(labelled),
         alerts=alert_scores(replay),
+        topics=topic_counts(replay),
     )
 
 

@@ -9,7 +9,7 @@ from connectors.cli import app
 from connectors.corpus import CorpusError, feed_item, read_corpus
 from pipeline.classify import Classifier
 from pipeline.state import PipelineState
-from pipeline.storyeval import Replayed, bcubed, pairwise, replay, score
+from pipeline.storyeval import Gold, Replay, Replayed, bcubed, pairwise, replay, score, topic_counts
 
 REPO = Path(__file__).resolve().parents[2]
 DEV_DAY = REPO.parent / "shared" / "corpora" / "news-day-2023-09-13"
@@ -82,12 +82,34 @@ def test_replay_scores_copies_and_own_words_apart(tmp_path: Path) -> None:
     assert (pairs.copy_recall, pairs.own_words_recall, pairs.recall) == (1.0, 0.0, pytest.approx(1 / 3))
 
 
+def test_topics_are_scored_per_classified_article_on_its_own_labels(tmp_path: Path) -> None:
+    corpus = read_corpus(*_write(tmp_path, ROWS))
+    item = feed_item(corpus[0][0])
+    found_labelled = Replayed(item, Gold("a", "s1", ("sanctions",)), "s1", None, ("sanctions",))
+    missed = Replayed(item, Gold("b", "s1", ("sanctions", "leader_visit")), "s1", None, ())
+    false = Replayed(item, Gold("c", "s2"), "s2", None, ("sanctions",))
+    copy = Replayed(item, Gold("d", "s1", ("leader_visit",)), "s1", "url")  # dropped: never classified
+    counts = topic_counts(Replay(items=[found_labelled, missed, false, copy]))
+    assert sorted(counts) == ["leader_visit", "sanctions"]
+    sanctions, visits = counts["sanctions"], counts["leader_visit"]
+    assert (sanctions.true_positives, sanctions.false_positives, sanctions.false_negatives) == (1, 1, 1)
+    assert (visits.true_positives, visits.false_positives, visits.false_negatives) == (0, 0, 1)
+    assert (sanctions.scores.precision, sanctions.scores.recall) == (0.5, 0.5)
+
+
 def test_eval_stories_prints_the_scores(tmp_path: Path) -> None:
     items, gold = _write(tmp_path, ROWS)
     rules = ["--rules-dir", str(REPO / "deploy")]
     out = CliRunner().invoke(app, ["eval", "stories", "--items", str(items), "--gold", str(gold), *rules])
     assert out.exit_code == 0, out.output
     assert "B-cubed      P 1.000  R 1.000  F1 1.000" in out.output
+    assert "topic " not in out.output, "no topic found or labelled: no topic line"
+    labelled = [(*row[:4], ["sanctions"]) if n == 3 else row for n, row in enumerate(ROWS)]
+    items, gold = _write(tmp_path, labelled)
+    out = CliRunner().invoke(app, ["eval", "stories", "--items", str(items), "--gold", str(gold), *rules])
+    assert (
+        "topic        sanctions          P —     R 0.00  (articles: found 0, right 0, missed 1)" in out.output
+    )
     missing = CliRunner().invoke(app, ["eval", "stories", "--items", "/nonexistent", "--gold", str(gold)])
     assert missing.exit_code == 1
     assert "cannot read the corpus" in missing.output

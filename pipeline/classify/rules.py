@@ -310,6 +310,7 @@ def _parties(
 
 
 def _overlap(a: Hit, b: Hit) -> bool:
+    """Whether two hits share a token (of one field)."""
     return a.field == b.field and a.first < b.last and b.first < a.last
 
 
@@ -426,7 +427,7 @@ def _spans(hits: Iterable[Hit], fields: tuple[Tokens, ...]) -> tuple[tuple[Span,
 def _masked(hit: Hit, mask: Hit) -> bool:
     """A mask cancels hits it overlaps, except longer ones containing it: 'live-fire drill' survives
     the mask 'fire drill'."""
-    if hit.field != mask.field or hit.last <= mask.first or mask.last <= hit.first:
+    if not _overlap(hit, mask):
         return False
     contains = hit.first <= mask.first and mask.last <= hit.last
     return not (contains and hit.last - hit.first > mask.last - mask.first)

@@ -295,9 +295,10 @@ def _parties(
         return []
     countries = count(chain.from_iterable(actor_hits.values()))
     persons = actor_hits.get("@person", ())
-    cased = [not (tokens.field == "title" and title_case(tokens.surfaces)) for tokens in fields]
-    titled = [hit for name in rule.groups.named for hit in by_list.get(name, ()) if cased[hit.field]]
-    unknown = any(not any(_overlap(hit, person) for person in persons) for hit in titled)
+    titled = [hit for name in rule.groups.named for hit in by_list.get(name, ())]
+    unknown = any(
+        not any(_overlap(hit, person) for person in persons) and _cased(fields[hit.field]) for hit in titled
+    )
     lists = parties.or_lists
     enough = countries + unknown >= parties.countries or score >= parties.or_score
     group = f", a hit of {', '.join(lists)}," if lists else ""
@@ -307,6 +308,11 @@ def _parties(
         f"{parties.countries}{group} or a score of {parties.or_score:g} (has {score:g})"
     )
     return [Clause("parties", lists, enough or not set(lists).isdisjoint(by_list), detail)]
+
+
+def _cased(tokens: Tokens) -> bool:
+    """Whether capitals in this field can mark a name: not in a headline In Title Case."""
+    return tokens.field != "title" or not title_case(tokens.surfaces)
 
 
 def _overlap(a: Hit, b: Hit) -> bool:

@@ -11,6 +11,7 @@ revision issued per (story, topic); it is rebuilt from ``watchfloor-alerts`` aft
 from __future__ import annotations
 
 import pickle
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,11 +28,18 @@ CORROBORATION_STEPS = (2, 3, 5)
 
 @dataclass(frozen=True, slots=True)
 class _Issued:
-    doc: AlertDoc
+    packed: bytes
+    """The document as compressed JSON: only a replay reads it (to re-send), so the state holds about
+    2/5 of the pickled model (its explanation is most of it; ADR 0006, Costs)."""
+    revision: int
     rank: int
     independent: int
     actor_ids: frozenset[str]
     breaking: bool = False
+
+    @property
+    def doc(self) -> AlertDoc:
+        return AlertDoc.model_validate_json(zlib.decompress(self.packed))
 
 
 def _crossed(before: int, after: int) -> bool:
@@ -71,7 +79,7 @@ class AlertLedger:
             reason = self._reason(story, severity, previous)
             if reason is None:
                 continue
-            revision = 1 if previous is None else previous.doc.watchfloor.revision + 1
+            revision = 1 if previous is None else previous.revision + 1
             doc = build_alert(story, fact, severity, revision=revision, reason=reason, now=now)
             self.record(doc)
             alerts.append(doc)
@@ -95,10 +103,11 @@ class AlertLedger:
         w = doc.watchfloor
         key = (w.story_id, w.topic)
         known = self._issued.get(key)
-        if known is not None and known.doc.watchfloor.revision >= w.revision:
+        if known is not None and known.revision >= w.revision:
             return
         self._issued[key] = _Issued(
-            doc,
+            zlib.compress(doc.model_dump_json(by_alias=True).encode()),
+            w.revision,
             SEVERITIES.index(w.severity),
             w.independent_sources,
             frozenset(w.actor_ids),

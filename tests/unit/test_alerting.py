@@ -197,6 +197,17 @@ def test_latest_returns_the_current_revision_of_each_topic_of_one_story() -> Non
     assert ledger.latest("st-unknown") == []
 
 
+def test_a_replay_resends_the_document_that_was_issued_not_a_rebuilt_one() -> None:
+    """The ledger keeps issued documents compressed; what it re-sends must be the same document."""
+    ledger = _ledger()
+    issued = ledger.decide(_story(topics=(_fact("arms_transfer"), _fact("leader_visit"))), T0)
+    assert issued
+    assert ledger.latest("st-kim") == issued
+    assert [d.model_dump_json(by_alias=True) for d in ledger.latest("st-kim")] == [
+        d.model_dump_json(by_alias=True) for d in issued
+    ]
+
+
 def test_forget_drops_a_story_and_only_that_story() -> None:
     ledger = _ledger()
     ledger.decide(_story(), T0)

@@ -85,6 +85,9 @@ class Groups(BaseModel):
     rest of a long article still is.
     `named`: hits of these lists count only where a capitalised name follows, and then cover it
     ('President Cyril Ramaphosa'): a leader the gazetteer does not know is still a named leader.
+    `titles`: hits of these lists are titles, and a capitalised word right before one that no actor and
+    no other hit of the rule covers makes it a surname, which drops ('Travis King', 'Erik Prince'); not
+    in a headline In Title Case, whose capitals say nothing.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -95,6 +98,7 @@ class Groups(BaseModel):
     mask: tuple[str, ...] = ()
     mask_sentence: tuple[str, ...] = ()
     named: tuple[str, ...] = ()
+    titles: tuple[str, ...] = ()
 
 
 class Parties(BaseModel):
@@ -192,7 +196,8 @@ class Rule(BaseModel):
                     raise ValueError(f"term list {name!r} has language {code!r} not in the rule's languages")
         groups = self.groups
         referenced = [*groups.all, *groups.any, *groups.none, *groups.mask, *groups.mask_sentence]
-        referenced += [*groups.named, *self.weights, *(self.parties.or_lists if self.parties else ())]
+        referenced += [*groups.named, *groups.titles, *self.weights]
+        referenced += self.parties.or_lists if self.parties else ()
         for clause in self.near:
             referenced += [*clause.a, *clause.b]
         unknown = sorted(set(referenced) - set(self.terms) - ACTOR_LISTS)

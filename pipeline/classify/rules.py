@@ -205,7 +205,7 @@ class RuleSet:
         groups = rule.groups
         terms = self._terms
         plan = self._plans[rule_index]
-        owners = _with_names(owners, terms, fields)
+        owners = _titled(owners, groups.titles, terms, fields, actor_hits)
         voided: list[Hit] = []
         if plan.sentence_masks:
             owners, actor_hits, voided = _sentence_masked(owners, actor_hits, terms, fields)
@@ -363,6 +363,53 @@ def _with_names(
         if named:
             kept[owner] = named
     return kept
+
+
+def _titled(
+    owners: dict[int, list[Hit]],
+    titles: tuple[str, ...],
+    terms: list[_TermRef],
+    fields: tuple[Tokens, ...],
+    actor_hits: Mapping[str, list[Hit]],
+) -> dict[int, list[Hit]]:
+    """Titles read as titles: `named` ones with their names (`_with_names`), none that ends a surname."""
+    return _without_surnames(_with_names(owners, terms, fields), titles, terms, fields, actor_hits)
+
+
+def _without_surnames(
+    owners: dict[int, list[Hit]],
+    titles: tuple[str, ...],
+    terms: list[_TermRef],
+    fields: tuple[Tokens, ...],
+    actor_hits: Mapping[str, list[Hit]],
+) -> dict[int, list[Hit]]:
+    """`titles` hits that are no surname: a capitalised word just before, covered by no actor or other
+    hit ('Travis King, U.S. soldier'), makes the title part of a name, unless the field is In Title Case."""
+    if not titles or not any(terms[owner].list_name in titles for owner in owners):
+        return owners
+    covered = {(h.field, i) for hits in actor_hits.values() for h in hits for i in range(h.first, h.last)}
+    covered.update((h.field, i) for hits in owners.values() for h in hits for i in range(h.first, h.last))
+    kept: dict[int, list[Hit]] = {}
+    for owner, hits in owners.items():
+        titled = hits
+        if terms[owner].list_name in titles:
+            titled = [h for h in hits if not _after_a_name(h, fields[h.field], covered)]
+        if titled:
+            kept[owner] = titled
+    return kept
+
+
+def _after_a_name(hit: Hit, tokens: Tokens, covered: set[tuple[int, int]]) -> bool:
+    before = hit.first - 1
+    if before < 0 or (hit.field, before) in covered:
+        return False
+    surfaces = tokens.surfaces
+    return (
+        surfaces[hit.first][0].isupper()
+        and surfaces[before][0].isupper()
+        and not tokens.text[tokens.ends[before] : tokens.starts[hit.first]].strip(" ")
+        and _cased(tokens)
+    )
 
 
 def _sentence_masked(

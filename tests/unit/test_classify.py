@@ -269,6 +269,28 @@ def test_named_lists_count_only_before_a_capitalised_name_and_cover_it() -> None
     assert engine.classify("", "Ann President, Korea's envoy, visited").topics == ()
 
 
+def test_a_title_right_after_a_capitalised_word_nothing_else_covers_is_a_surname() -> None:
+    terms = {
+        "visit": {"en": ["visit~", "crossed into"]},
+        "title": {"en": ["king", "prime minister", "minister"]},
+    }
+    near = {"a": ["visit"], "b": ["title"], "window": 4, "weight": 3}
+    engine = _classifier(_rule(terms=terms, near=[near], threshold=4, groups={"titles": ["title"]}))
+    assert engine.classify("", "Private Travis King crossed into the zone").topics == ()
+    assert engine.classify("", "Erik King visited the plant").topics == ()
+    # Still a title: after a lower-case word, after a country's adjective (an actor), inside a longer
+    # title, or where the headline is In Title Case and its capitals name no one.
+    assert engine.classify("", "the King visited Paris").topic_ids == ["supply_test"]
+    assert engine.classify("", "Saudi King visited Paris").topic_ids == ["supply_test"]
+    assert engine.classify("", "Prime Minister visited Paris").topic_ids == ["supply_test"]
+    assert engine.classify("Grand King Visits Paris", "").topic_ids == ["supply_test"]
+    assert engine.classify("Grand King visits the new plant in the south", "").topics == ()
+    plain = _classifier(_rule(terms=terms, near=[near], threshold=4))
+    assert plain.classify("", "Erik King visited the plant").topic_ids == ["supply_test"]
+    with pytest.raises(ValidationError, match="undefined term lists"):
+        _rule(terms=terms, groups={"titles": ["nope"]})
+
+
 def _titled_spans(match: TopicMatch) -> list[str]:
     return [s.text for c in match.contributions if c.label == "titled:President" for s in c.spans]
 

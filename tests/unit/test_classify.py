@@ -83,6 +83,14 @@ def test_a_pattern_with_an_apostrophe_accepts_either_apostrophe() -> None:
     assert [hit.owner for hit in index.find((tokenize(text),))[0]] == [0, 1]
 
 
+def test_prefix_patterns_of_every_length_are_found_whatever_order_they_were_added_in() -> None:
+    index = PhraseIndex()
+    for owner, pattern in enumerate(["sanction*", "embar*", "sanction*", "blockad*", "arm*"]):
+        index.add(pattern, owner=owner)
+    text = "Armed blockades, sanctioned firms and embargoes"
+    assert sorted(hit.owner for hit in index.find((tokenize(text),))[0]) == [0, 1, 2, 3, 4]
+
+
 def test_sentences_split_on_full_stops_but_not_after_initials_or_titles() -> None:
     tokens = tokenize("Mr. Putin met U.S. officials. Then he left! Was it? Yes")
     words = [(n, s) for n, s in zip(tokens.norms, tokens.sentences, strict=True) if n not in ".!?"]

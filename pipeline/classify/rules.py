@@ -232,7 +232,7 @@ class RuleSet:
                 scored.append((ref, hits))
         scored, covered = _longest_hits(scored)
         near = plan.near
-        pairs = [_near_pair(n.clause, by_list) for n in near]
+        pairs = [_near_pair(n.clause, by_list, fields) for n in near]
         weights = [ref.weight for ref, _ in scored]
         weights += [n.clause.weight for n, pair in zip(near, pairs, strict=True) if pair and n.clause.weight]
         score = round(sum(weights), 6)
@@ -502,8 +502,12 @@ def _group_clauses(
     return clauses
 
 
-def _near_pair(clause: Near, by_list: dict[str, list[Hit]]) -> tuple[Hit, Hit] | None:
-    """The first a/b hit pair in one field, not overlapping, with at most `window` tokens between them."""
+def _near_pair(
+    clause: Near, by_list: dict[str, list[Hit]], fields: tuple[Tokens, ...]
+) -> tuple[Hit, Hit] | None:
+    """The first a/b hit pair in one sentence of one field, not overlapping, with at most `window`
+    tokens between them: words either side of a full stop are not each other's evidence ("Police
+    released the suspect. Russian assets fell")."""
     b_hits = [h for name in clause.b for h in by_list.get(name, ())]
     if not b_hits:
         return None
@@ -512,10 +516,14 @@ def _near_pair(clause: Near, by_list: dict[str, list[Hit]]) -> tuple[Hit, Hit] |
         for a in by_list.get(name, ()):
             _, field, first, last = a
             for b in b_hits:
-                if b.field == field and (
-                    b.first - last <= window
-                    if b.first >= last
-                    else not ordered and 0 <= first - b.last <= window
+                if (
+                    b.field == field
+                    and (
+                        b.first - last <= window
+                        if b.first >= last
+                        else not ordered and 0 <= first - b.last <= window
+                    )
+                    and fields[field].sentences[first] == fields[field].sentences[b.first]
                 ):
                     return a, b
     return None

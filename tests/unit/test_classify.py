@@ -200,6 +200,8 @@ def test_proximity_window_counts_tokens_between_the_two_hits() -> None:
     assert [s.text for s in clause.spans] == ["supplied", "missiles"]
     assert engine.classify("", "Moscow supplied one two three four missiles").topics == ()
     assert engine.classify("Moscow supplied", "missiles").topics == (), "fields are separate windows"
+    assert engine.classify("", "Moscow supplied food. Missiles fell").topics == (), "so are sentences"
+    assert engine.classify("", "Moscow supplied Mr. Li missiles").topic_ids == ["supply_test"]
 
 
 def test_required_proximity_blocks_a_match_that_reaches_the_threshold_otherwise() -> None:

@@ -3,6 +3,7 @@ the pipeline's own logic and need no stack."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,8 @@ import typer
 from connectors.cli.classify import RulesOpt, rules_root
 
 if TYPE_CHECKING:
-    from pipeline.classify.backtest import GoldItem
+    from pipeline.classify import Classifier
+    from pipeline.classify.backtest import GoldItem, ModalityScore
 
 app = typer.Typer(help="Score the pipeline's analysis against labelled data.", no_args_is_help=True)
 
@@ -25,17 +27,20 @@ def topics(
         "--gold",
         exists=True,
         dir_okay=False,
-        help='JSON lines {"id", "title", "text", "language", "topics": [...]}; [] marks a negative.',
+        help='JSON lines {"id", "title", "text", "language", "topics": [...], "modality"?: {topic: value}};'
+        " [] marks a negative.",
     ),
     show_errors: int = typer.Option(
         0,
         "--show-errors",
         min=0,
-        help="List up to N misses and N false alarms per topic, with each one's score arithmetic.",
+        help="List up to N misses and N false alarms per topic, with each one's score arithmetic, "
+        "and up to N modality errors with their cues.",
     ),
     rules_dir: Path | None = RulesOpt,
 ) -> None:
-    """Per-topic precision, recall and F1 of the rules in --rules-dir against a labelled file."""
+    """Per-topic precision, recall and F1 of the rules in --rules-dir against a labelled file; when gold
+    lines carry a modality per topic, also modality accuracy and confusion over the topics found."""
     from pipeline.classify import Classifier
     from pipeline.classify.backtest import evaluate, read_gold
 
@@ -46,8 +51,9 @@ def topics(
         raise typer.Exit(2) from exc
     classifier = Classifier.from_dir(rules_root(rules_dir))
 
-    def predict(item: GoldItem) -> list[str]:
-        return classifier.classify(item.title, item.text, item.language).topic_ids
+    def predict(item: GoldItem) -> dict[str, str | None]:
+        result = classifier.classify(item.title, item.text, item.language)
+        return {t.topic: t.modality for t in result.topics}
 
     report = evaluate(items, predict, (rule.id for rule in classifier.rules.rules))
     typer.echo(
@@ -60,6 +66,8 @@ def topics(
             f"{t.false_negatives:>5} {_rate(t.precision):>9} {_rate(t.recall):>6} {_rate(t.f1):>5}"
         )
     typer.echo(f"macro-F1 {_rate(report.macro_f1)} over {len(report.topics)} topics, {len(items)} articles")
+    if (modality := report.modality) is not None:
+        _modality_table(modality)
     if not show_errors:
         return
     for t in report.topics:
@@ -76,6 +84,50 @@ def topics(
                     "no term of the rule occurs",
                 )  # fmt: skip
                 typer.echo(f"  {kind} {item.id}: {_excerpt(item)}\n    {arithmetic}")
+    if modality is not None and modality.errors:
+        _modality_errors(modality, classifier, show_errors)
+
+
+def _modality_table(score: ModalityScore) -> None:
+    """Accuracy, then the confusion table (gold rows, predicted columns) with each class's recall on its
+    row and precision on the last row."""
+    from pipeline.classify.backtest import MODALITIES
+
+    typer.echo(
+        f"\nmodality accuracy {_rate(score.accuracy)} over {len(score.pairs)} (article, topic) pairs"
+        f" gold and predicted; {score.unscored} gold pairs not scored (topic missed or no modality)"
+    )
+    typer.echo(_row("gold/predicted", MODALITIES, "recall"))
+    for gold in MODALITIES:
+        typer.echo(_row(gold, [score.count(gold, m) for m in MODALITIES], _rate(score.recall(gold))))
+    typer.echo(_row("precision", [_rate(score.precision(m)) for m in MODALITIES]))
+
+
+def _row(label: str, cells: Sequence[object], last: str = "") -> str:
+    """A confusion-table line: each cell as wide as its column's modality name, plus two spaces."""
+    from pipeline.classify.backtest import MODALITIES
+
+    width = max(map(len, MODALITIES)) + 1
+    line = f"{label:<{width}}" + "".join(
+        f"{cell!s:>{len(m) + 2}}" for m, cell in zip(MODALITIES, cells, strict=True)
+    )
+    return f"{line}  {last:>6}" if last else line
+
+
+def _modality_errors(score: ModalityScore, classifier: Classifier, limit: int) -> None:
+    """The first `limit` wrong modalities, each with the votes and cues that decided it."""
+    errors = score.errors
+    typer.echo(f"\nmodality: {len(errors)} wrong of {len(score.pairs)}")
+    for pair in errors[:limit]:
+        item = pair.item
+        result = classifier.classify(item.title, item.text, item.language)
+        explanation = next(t.modality_explanation for t in result.topics if t.topic == pair.topic)
+        votes = ", ".join(f"{k} {v:g}" for k, v in explanation.get("votes", {}).items())
+        cues = ", ".join(f"{c['text']!r} {c['modality']}" for c in explanation.get("cues", ())) or "none"
+        typer.echo(
+            f"  {item.id} {pair.topic}: gold {pair.gold}, predicted {pair.predicted}: {_excerpt(item)}"
+            f"\n    votes {votes}; cues {cues}"
+        )
 
 
 def _rate(value: float | None) -> str:

@@ -87,3 +87,90 @@ def test_read_gold_takes_the_classify_contract_plus_topics() -> None:
 def test_read_gold_names_the_bad_line(line: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         read_gold([json.dumps({"id": "a", "text": "x", "topics": []}), line])
+
+
+# Modality: three scored pairs, one gold modality whose topic is missed, one whose topic is predicted
+# without a modality, and one predicted topic without a gold modality: every count below is known by hand.
+MODALITY_ITEMS = [
+    GoldItem(
+        "a",
+        "",
+        "x",
+        "en",
+        frozenset({"arms_transfer", "sanctions"}),
+        {"arms_transfer": "actual", "sanctions": "planned_or_possible"},
+    ),
+    GoldItem("b", "", "x", "en", frozenset({"leader_visit"}), {"leader_visit": "denied"}),
+    GoldItem("c", "", "x", "en", frozenset({"weapons_test"}), {"weapons_test": "reported"}),
+    GoldItem("d", "", "x", "en", frozenset({"leader_visit"})),
+    GoldItem("e", "", "x", "en", frozenset({"sanctions"}), {"sanctions": "actual"}),
+]
+MODALITY_ANSWERS: dict[str, dict[str, str | None]] = {
+    "a": {"arms_transfer": "actual", "sanctions": "reported"},
+    "b": {"leader_visit": "planned_or_possible"},
+    "c": {},
+    "d": {"leader_visit": "actual"},
+    "e": {"sanctions": None},
+}
+
+
+def test_modality_is_scored_on_topics_gold_and_predicted() -> None:
+    report = evaluate(MODALITY_ITEMS, lambda item: MODALITY_ANSWERS[item.id])
+    score = report.modality
+    assert score is not None
+    assert [(p.item.id, p.topic) for p in score.pairs] == [
+        ("a", "arms_transfer"),
+        ("a", "sanctions"),
+        ("b", "leader_visit"),
+    ]
+    assert score.unscored == 2  # c's weapons_test was missed; e's sanctions came without a modality
+    assert next(t for t in report.topics if t.topic == "sanctions") == TopicScore("sanctions", 2, 0, 0)
+    assert score.accuracy == pytest.approx(1 / 3)
+    assert score.count("actual", "actual") == 1
+    assert score.count("planned_or_possible", "reported") == 1
+    assert score.count("denied", "planned_or_possible") == 1
+    assert score.count("reported", "reported") == 0
+    assert (score.precision("actual"), score.recall("actual")) == (1.0, 1.0)
+    assert (score.precision("reported"), score.recall("reported")) == (0.0, None)
+    assert (score.precision("planned_or_possible"), score.recall("planned_or_possible")) == (0.0, 0.0)
+    assert (score.precision("denied"), score.recall("denied")) == (None, 0.0)
+    assert [(p.item.id, p.topic, p.gold, p.predicted) for p in score.errors] == [
+        ("a", "sanctions", "planned_or_possible", "reported"),
+        ("b", "leader_visit", "denied", "planned_or_possible"),
+    ]
+
+
+def test_topics_only_gold_has_no_modality_score_and_topic_lists_still_predict() -> None:
+    assert evaluate(ITEMS, _predict).modality is None
+    assert evaluate(ITEMS, lambda item: MODALITY_ANSWERS["a"]).modality is None
+    # A predictor of bare topics judges no modality: every gold modality goes unscored.
+    score = evaluate(MODALITY_ITEMS, lambda item: list(MODALITY_ANSWERS[item.id])).modality
+    assert score is not None and (score.pairs, score.unscored, score.accuracy) == ((), 5, None)
+
+
+def test_read_gold_takes_a_modality_per_gold_topic() -> None:
+    line = {
+        "id": "a",
+        "text": "x",
+        "topics": ["sanctions", "arms_transfer"],
+        "modality": {"sanctions": "denied"},
+    }
+    [item] = read_gold([json.dumps(line)])
+    assert item.modality == {"sanctions": "denied"}
+    assert item.topics == frozenset({"sanctions", "arms_transfer"})
+
+
+@pytest.mark.parametrize(
+    ("modality", "message"),
+    [
+        ({"leader_visit": "actual"}, "line 1: ValueError: modality for 'leader_visit', which is not among"),
+        (
+            {"sanctions": "confirmed"},
+            "line 1: ValueError: modality 'confirmed' for 'sanctions' is none of actual",
+        ),
+        (["sanctions", "actual"], "line 1: TypeError: 'modality' must map"),
+    ],
+)
+def test_read_gold_names_a_bad_modality(modality: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        read_gold([json.dumps({"id": "a", "text": "x", "topics": ["sanctions"], "modality": modality})])

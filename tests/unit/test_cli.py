@@ -140,6 +140,40 @@ def test_eval_topics_scores_a_gold_file_and_lists_errors(tmp_path: Path) -> None
     assert "macro-F1 0.67 over 5 topics, 3 articles" in result.output
     assert "arms_transfer: 1 missed, 0 false alarms" in result.output
     assert "missed hug: She ran into her brother's open arms." in result.output
+    assert "modality" not in result.output  # a topics-only gold reads as before
+
+
+def test_eval_topics_scores_modality_when_the_gold_has_it(tmp_path: Path) -> None:
+    import json
+
+    gold = tmp_path / "gold.jsonl"
+    # 'will deliver' is planned in the modality cues; its gold says actual, to make one known error.
+    lines = [
+        {"id": "done", "text": "Germany delivered 18 Leopard tanks to Ukraine on Monday.",
+         "topics": ["arms_transfer"], "modality": {"arms_transfer": "actual"}},
+        {"id": "wrong", "text": "Germany will deliver 18 Leopard tanks to Ukraine next month.",
+         "topics": ["arms_transfer"], "modality": {"arms_transfer": "actual"}},
+        {"id": "hug", "text": "She ran into her brother's open arms.", "topics": ["arms_transfer"],
+         "modality": {"arms_transfer": "denied"}},
+    ]  # fmt: skip
+    gold.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    result = runner.invoke(app, ["eval", "topics", "--gold", str(gold), "--show-errors", "5"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "modality accuracy 0.50 over 2 (article, topic) pairs gold and predicted; 1 gold pairs not scored"
+        in (result.output)
+    )
+    rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines() if line.strip()}
+    # actual, planned_or_possible, reported, denied, recall
+    assert rows["actual"] == ["1", "1", "0", "0", "0.50"]
+    assert rows["denied"] == ["0", "0", "0", "0", "-"]
+    assert rows["precision"] == ["1.00", "0.00", "-", "-"]
+    assert "modality: 1 wrong of 2" in result.output
+    assert (
+        "wrong arms_transfer: gold actual, predicted planned_or_possible: Germany will deliver"
+        in result.output
+    )
+    assert "cues 'will' planned_or_possible" in result.output
 
 
 def test_eval_topics_rejects_a_bad_gold_line(tmp_path: Path) -> None:

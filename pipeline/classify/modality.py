@@ -6,8 +6,10 @@ plans to visit' is a plan, and a sentence with no cue (plain past tense) is actu
 trigger sentence votes with weight 3 in the title, 2 as the lead sentence and 1 elsewhere; the heaviest
 class wins, ties going by the same precedence. News leads with its main event, so a headline and lead
 saying 'may travel' outweigh a later 'the Kremlin declined to comment' and a background 'visited'.
-A sentence with no cue votes actual at half its weight (`UNCUED`): 'actual' is what a sentence says when it
-says nothing else, which is weaker than a hedge an analyst would read. So an article that hedges its lead
+A sentence with no cue votes actual at half its weight (`UNCUED`; a headline at 0.7, `TITLE_UNCUED`): 'actual'
+is what a sentence says when it says nothing else, which is weaker than a hedge an analyst would read. A
+cue may overlap its trigger (headline style's "Kim to visit Russia", read in titles only: `HEADLINE_CUES`).
+So an article that hedges its lead
 ('contemplates the possibility of arms talks') and its later mentions ('the possible meeting', 'remain
 uncertain') stays planned, though its background recalls a past visit or two.
 'Declined to confirm/comment' counts as denied: the party the event concerns will not confirm it.
@@ -24,6 +26,9 @@ from schemas.rules import Modality
 
 WINDOW = 12
 UNCUED = 0.5
+TITLE_UNCUED = 0.7
+"""A headline that states the event plainly ("Putin and Kim Jong Un meet in Russia") is the outlet's own
+summary: it outweighs one hedged lead sentence (2.1 against 2), not a hedged lead and a hedged later one."""
 # 'May' is usually the month; only the lower-case modal verb is a cue.
 _CASE_SENSITIVE = frozenset({"may"})
 PRECEDENCE = (Modality.DENIED, Modality.PLANNED_OR_POSSIBLE, Modality.REPORTED, Modality.ACTUAL)
@@ -50,6 +55,16 @@ CUES: dict[str, dict[Modality, tuple[str, ...]]] = {
             "baseless",
             "groundless",
             "called off",
+            "call~ off",
+            "cancel~",
+            "cancell*",
+            "scrapped",
+            "shelved",
+            "rule~ out",
+            "ruled out",
+            "untrue",
+            "will not attend",
+            "won't attend",
         ),
         Modality.PLANNED_OR_POSSIBLE: (
             "may",
@@ -72,8 +87,10 @@ CUES: dict[str, dict[Modality, tuple[str, ...]]] = {
             "hope~ to",
             "if",
             "unless",
-            "expected to",
+            "expected",
             "expects to",
+            "is due",
+            "are due",
             "set to",
             "scheduled",
             "possible",
@@ -404,27 +421,89 @@ CUES: dict[str, dict[Modality, tuple[str, ...]]] = {
     },
 }
 
+HEADLINE_CUES: dict[str, dict[Modality, tuple[str, ...]]] = {
+    "en": {
+        Modality.PLANNED_OR_POSSIBLE: tuple(
+            f"to {verb}"
+            for verb in (
+                "visit",
+                "meet",
+                "host",
+                "travel",
+                "hold",
+                "stage",
+                "conduct",
+                "launch",
+                "test",
+                "fire",
+                "impose",
+                "sanction",
+                "lift",
+                "extend",
+                "tighten",
+                "ease",
+                "ban",
+                "sell",
+                "buy",
+                "supply",
+                "send",
+                "deliver",
+                "ship",
+                "provide",
+                "give",
+                "arm",
+                "deploy",
+                "sign",
+                "join",
+                "attend",
+                "begin",
+                "start",
+                "resume",
+                "shift",
+                "expand",
+                "announce",
+                "unveil",
+                "seek",
+                "discuss",
+            )
+        ),
+    },
+}
+"""Headline style's future, read in titles only: "Kim to visit Russia", "UK to sanction Russian gold". In
+a body, "travelled to Moscow to meet Putin" is a purpose, not a plan."""
+
 
 class ModalityDetector:
-    def __init__(self, cues: dict[str, dict[Modality, tuple[str, ...]]] = CUES) -> None:
+    def __init__(
+        self,
+        cues: dict[str, dict[Modality, tuple[str, ...]]] = CUES,
+        headline_cues: dict[str, dict[Modality, tuple[str, ...]]] = HEADLINE_CUES,
+    ) -> None:
         self._ranks: list[int] = []
         """Each cue's class as its index in PRECEDENCE, so the strongest is the minimum."""
         self._labels: list[str] = []
+        self._headline_only: set[int] = set()
         self.patterns: dict[str, list[Pattern]] = {}
         """Per language, every cue pattern, registered under the cue's index."""
-        for language, classes in cues.items():
-            patterns = self.patterns[language] = []
-            for modality, cue_patterns in classes.items():
-                for pattern in cue_patterns:
-                    patterns.append(Pattern(pattern, len(self._ranks), pattern in _CASE_SENSITIVE))
-                    self._ranks.append(PRECEDENCE.index(modality))
-                    self._labels.append(pattern)
+        for table, headline in ((cues, False), (headline_cues, True)):
+            for language, classes in table.items():
+                patterns = self.patterns.setdefault(language, [])
+                for modality, cue_patterns in classes.items():
+                    for pattern in cue_patterns:
+                        if headline:
+                            self._headline_only.add(len(self._ranks))
+                        patterns.append(Pattern(pattern, len(self._ranks), pattern in _CASE_SENSITIVE))
+                        self._ranks.append(PRECEDENCE.index(modality))
+                        self._labels.append(pattern)
 
     def cues(self, hits: list[Hit], fields: tuple[Tokens, ...]) -> DocumentCues:
         """The document's cue hits, grouped once and shared by all its topics."""
         sentences = [tokens.sentences for tokens in fields]
         by_sentence: dict[tuple[int, int], list[Hit]] = {}
+        headline_only = self._headline_only
         for cue in hits:
+            if cue.owner in headline_only and fields[cue.field].field != "title":
+                continue
             by_sentence.setdefault((cue.field, sentences[cue.field][cue.first]), []).append(cue)
         return DocumentCues(fields, sentences, by_sentence)
 
@@ -439,15 +518,14 @@ class ModalityDetector:
             key = (field_index, sentences[field_index][first])
             rank = ranks.get(key, _ACTUAL)
             for cue in by_sentence.get(key, ()):
-                gap = cue.first - last if cue.first >= last else first - cue.last
-                if 0 <= gap <= WINDOW:
+                if max(cue.first - last, first - cue.last) <= WINDOW:  # overlapping ("to visit"): 0
                     rank = min(rank, cue_ranks[cue.owner])
                     cited[(field_index, cue.first)] = cue
             ranks[key] = rank
         votes = [0.0] * len(PRECEDENCE)
         for (field_index, sentence), rank in ranks.items():
             weight = 3 if fields[field_index].field == "title" else (2 if sentence == 0 else 1)
-            votes[rank] += weight * UNCUED if rank == _ACTUAL else weight
+            votes[rank] += weight * (TITLE_UNCUED if weight == 3 else UNCUED) if rank == _ACTUAL else weight
         winner = votes.index(max(votes))  # the first of equal votes has precedence
         listed, more = shown(sorted(cited), CUES_SHOWN)
         explanation: dict[str, Any] = {
@@ -496,6 +574,6 @@ class DocumentCues:
 
 _RULE = (
     "per trigger sentence: denied > planned_or_possible > reported > actual (no cue); "
-    "votes: title 3, lead sentence 2, others 1, halved for a sentence with no cue; "
+    "votes: title 3, lead sentence 2, others 1; a sentence with no cue x0.7 in the title, halved elsewhere; "
     "ties by the same precedence"
 )

@@ -557,6 +557,11 @@ def test_longest_alias_wins_an_overlap(classifier: Classifier) -> None:
         ("The timing of President Putin's visit to Pyongyang remains uncertain.", "planned_or_possible"),
         ("President Putin would visit Pyongyang if he were invited.", "planned_or_possible"),
         ("Analysts speculated about a visit by President Putin to Pyongyang.", "planned_or_possible"),
+        ("President Putin cancelled his planned visit to Pyongyang.", "denied"),
+        ("The Kremlin ruled out a visit by President Putin to Pyongyang this year.", "denied"),
+        ("President Putin's trip to Pyongyang has been scrapped.", "denied"),
+        ("President Putin is due in Pyongyang on Friday for talks with Kim.", "planned_or_possible"),
+        ("President Putin travelled to Pyongyang to meet Kim Jong Un.", "actual"),
     ],
 )
 def test_modality_from_cues_near_the_trigger(classifier: Classifier, text: str, modality: str) -> None:
@@ -590,6 +595,24 @@ def test_a_sentence_without_a_cue_votes_at_half_weight(classifier: Classifier) -
     explanation = _topic(classifier.classify("", text), "leader_visit").modality_explanation
     assert explanation["votes"] == {"planned_or_possible": 2, "actual": 1.5}
     assert classifier.classify("", text).modality == "planned_or_possible"
+
+
+def test_a_headline_says_the_future_with_to() -> None:
+    """Headline style's "Putin to visit Pyongyang" is a plan; in a body "to meet" is a purpose."""
+    classifier = Classifier.from_dir(DEPLOY)
+    headline = classifier.classify("Putin to visit Pyongyang", "")
+    assert headline.modality == "planned_or_possible"
+    assert classifier.classify("", "Putin to visit Pyongyang.").modality == "actual"
+
+
+def test_a_plain_headline_outweighs_one_hedged_lead_but_not_two(classifier: Classifier) -> None:
+    title = "Putin and Kim Jong Un meet in Russia"
+    one = "The two leaders are expected to discuss arms supplies at the summit. They met at the cosmodrome."
+    visit = _topic(classifier.classify(title, one), "leader_visit")
+    assert visit.modality_explanation["votes"]["actual"] == pytest.approx(3 * 0.7 + 0.5)
+    assert visit.modality == "actual"
+    two = "The two leaders may meet again soon, officials said. A further summit is possible next year."
+    assert _topic(classifier.classify(title, two), "leader_visit").modality == "planned_or_possible"
 
 
 SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / "000_94c07411850b2005.txt"

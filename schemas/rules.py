@@ -87,7 +87,8 @@ class Groups(BaseModel):
     ('President Cyril Ramaphosa'): a leader the gazetteer does not know is still a named leader.
     `titles`: hits of these lists are titles, and a capitalised word right before one that no actor and
     no other hit of the rule covers makes it a surname, which drops ('Travis King', 'Erik Prince'); not
-    in a headline In Title Case, whose capitals say nothing.
+    in a headline In Title Case, nor a sentence's first word the document also writes in lower case
+    ('The King'), whose capitals say nothing.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -9,14 +9,16 @@ A stretch of text is evidence once: a hit inside a longer hit of the same rule (
 as a heavier one) scores nothing, so "prime minister" is not also a "minister", nor "arms talks" also
 "arms". Such hits still count for groups and proximity clauses.
 
-Before scoring, hits of `named` lists are kept only where a name follows (and extended over it), and a
-hit of a `mask_sentence` list cancels the rule's other hits, actors included, in its sentence.
+Before scoring, hits of `named` lists are kept only where a name follows (and extended over it), hits
+of `titles` lists that end a name ("Travis King") drop, and a hit of a `mask_sentence` list cancels the
+rule's other hits, actors included, in its sentence.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -205,7 +207,7 @@ class RuleSet:
         groups = rule.groups
         terms = self._terms
         plan = self._plans[rule_index]
-        owners = _titled(owners, groups.titles, terms, fields, actor_hits)
+        owners, surnames = _titled(owners, groups.titles, terms, fields, actor_hits)
         voided: list[Hit] = []
         if plan.sentence_masks:
             owners, actor_hits, voided = _sentence_masked(owners, actor_hits, terms, fields)
@@ -254,7 +256,14 @@ class RuleSet:
         clauses = _group_clauses(rule, plan, by_list, fields)
         covered_lists = tuple(dict.fromkeys(terms[h.owner].list_name for h in covered))
         clauses += [
-            *_cancel_clauses(groups, fields, masks=masks, voided=voided, covered=(covered_lists, covered)),
+            *_cancel_clauses(
+                groups,
+                fields,
+                masks=masks,
+                voided=voided,
+                covered=(covered_lists, covered),
+                surnames=surnames,
+            ),
             *parties,
         ]
         for proximity, pair in zip(near, pairs, strict=True):
@@ -327,9 +336,14 @@ def _cancel_clauses(
     masks: list[Hit],
     voided: list[Hit],
     covered: tuple[tuple[str, ...], list[Hit]],
+    surnames: list[Hit],
 ) -> list[Clause]:
-    """The clauses that explain hits which score nothing: masked, in a masked sentence, or covered."""
+    """The clauses that explain hits which score nothing: read as surnames, masked, in a masked sentence,
+    or covered."""
     clauses = []
+    if surnames:
+        detail = "a title right after a capitalised word: part of a name"
+        clauses.append(Clause("titles", groups.titles, True, detail, *_spans(surnames, fields)))
     if masks:
         clauses.append(
             Clause("mask", groups.mask, True, "overlapping hits cancelled", *_spans(masks, fields))
@@ -371,9 +385,11 @@ def _titled(
     terms: list[_TermRef],
     fields: tuple[Tokens, ...],
     actor_hits: Mapping[str, list[Hit]],
-) -> dict[int, list[Hit]]:
-    """Titles read as titles: `named` ones with their names (`_with_names`), none that ends a surname."""
-    return _without_surnames(_with_names(owners, terms, fields), titles, terms, fields, actor_hits)
+) -> tuple[dict[int, list[Hit]], list[Hit]]:
+    """Titles read as titles: `named` ones with their names (`_with_names`), none that ends a surname;
+    and the hits dropped as surnames, for the explanation."""
+    named = _with_names(owners, terms, fields)
+    return _without_surnames(named, titles, terms, fields, actor_hits, spoken=owners)
 
 
 def _without_surnames(
@@ -382,34 +398,52 @@ def _without_surnames(
     terms: list[_TermRef],
     fields: tuple[Tokens, ...],
     actor_hits: Mapping[str, list[Hit]],
-) -> dict[int, list[Hit]]:
+    *,
+    spoken: Mapping[int, list[Hit]],
+) -> tuple[dict[int, list[Hit]], list[Hit]]:
     """`titles` hits that are no surname: a capitalised word just before, covered by no actor or other
-    hit ('Travis King, U.S. soldier'), makes the title part of a name, unless the field is In Title Case."""
+    hit ('Travis King, U.S. soldier'), makes the title part of a name, unless the field is In Title Case.
+    `spoken` are the hits before `named` lists kept only those a name follows: a titled phrase without a
+    name ('the Chinese Foreign Minister arrived') still covers its first word."""
     if not titles or not any(terms[owner].list_name in titles for owner in owners):
-        return owners
+        return owners, []
     covered = {(h.field, i) for hits in actor_hits.values() for h in hits for i in range(h.first, h.last)}
-    covered.update((h.field, i) for hits in owners.values() for h in hits for i in range(h.first, h.last))
+    for hits in chain(owners.values(), spoken.values()):
+        covered.update((h.field, i) for h in hits for i in range(h.first, h.last))
+    lower_words = cache(lambda: frozenset(w for f in fields for w in f.surfaces if w.islower()))
     kept: dict[int, list[Hit]] = {}
+    surnames: list[Hit] = []
     for owner, hits in owners.items():
         titled = hits
         if terms[owner].list_name in titles:
-            titled = [h for h in hits if not _after_a_name(h, fields[h.field], covered)]
+            titled = []
+            for h in hits:
+                (surnames if _after_a_name(h, fields[h.field], covered, lower_words) else titled).append(h)
         if titled:
             kept[owner] = titled
-    return kept
+    return kept, surnames
 
 
-def _after_a_name(hit: Hit, tokens: Tokens, covered: set[tuple[int, int]]) -> bool:
+def _after_a_name(
+    hit: Hit, tokens: Tokens, covered: set[tuple[int, int]], lower_words: Callable[[], frozenset[str]]
+) -> bool:
+    """Whether a capitalised word joined to the (capitalised) title by a space can be a first name: not
+    where every word is capitalised (a headline In Title Case), nor a sentence's first word that the
+    document also writes in lower case ('The King', 'Der König', 'Le Président'), whose capital says
+    nothing either; a first name at a sentence's start ('Travis King crossed') still is one."""
     before = hit.first - 1
     if before < 0 or (hit.field, before) in covered:
         return False
     surfaces = tokens.surfaces
-    return (
+    if not (
         surfaces[hit.first][0].isupper()
         and surfaces[before][0].isupper()
         and not tokens.text[tokens.ends[before] : tokens.starts[hit.first]].strip(" ")
         and _cased(tokens)
-    )
+    ):
+        return False
+    starts_sentence = before == 0 or tokens.sentences[before - 1] != tokens.sentences[before]
+    return not starts_sentence or tokens.norms[before] not in lower_words()
 
 
 def _sentence_masked(

@@ -283,9 +283,11 @@ def test_a_title_right_after_a_capitalised_word_nothing_else_covers_is_a_surname
     terms = {
         "visit": {"en": ["visit~", "crossed into"]},
         "title": {"en": ["king", "prime minister", "minister"]},
+        "named": {"en": [{"pattern": "Foreign Minister", "case_sensitive": True}]},
     }
     near = {"a": ["visit"], "b": ["title"], "window": 4, "weight": 3}
-    engine = _classifier(_rule(terms=terms, near=[near], threshold=4, groups={"titles": ["title"]}))
+    groups = {"titles": ["title"], "named": ["named"]}
+    engine = _classifier(_rule(terms=terms, near=[near], threshold=4, groups=groups))
     assert engine.classify("", "Private Travis King crossed into the zone").topics == ()
     assert engine.classify("", "Erik King visited the plant").topics == ()
     # Still a title: after a lower-case word, after a country's adjective (an actor), inside a longer
@@ -295,8 +297,16 @@ def test_a_title_right_after_a_capitalised_word_nothing_else_covers_is_a_surname
     assert engine.classify("", "Prime Minister visited Paris").topic_ids == ["supply_test"]
     assert engine.classify("Grand King Visits Paris", "").topic_ids == ["supply_test"]
     assert engine.classify("Grand King visits the new plant in the south", "").topics == ()
+    # A sentence's first word is capitalised whatever it is: one the document also writes in lower case
+    # is no name ("The King", "Der König"). A titled phrase that no name follows covers its first word.
+    assert engine.classify("", "The King visited the palace").topic_ids == ["supply_test"]
+    assert engine.classify("", "Talks ended. The King visited the palace").topic_ids == ["supply_test"]
+    assert engine.classify("", "the Foreign Minister visited Paris").topic_ids == ["supply_test"]
+    (explained,) = engine.explain("", "contractor Erik King visited the plant")
+    clause = next(c for c in explained.clauses if c.kind == "titles")
+    assert [s.text for s in clause.spans] == ["King"]
     plain = _classifier(_rule(terms=terms, near=[near], threshold=4))
-    assert plain.classify("", "Erik King visited the plant").topic_ids == ["supply_test"]
+    assert plain.classify("", "contractor Erik King visited the plant").topic_ids == ["supply_test"]
     with pytest.raises(ValidationError, match="undefined term lists"):
         _rule(terms=terms, groups={"titles": ["nope"]})
 

@@ -572,6 +572,7 @@ def test_longest_alias_wins_an_overlap(classifier: Classifier) -> None:
         ("President Putin's trip to Pyongyang has been scrapped.", "denied"),
         ("President Putin is due in Pyongyang on Friday for talks with Kim.", "planned_or_possible"),
         ("President Putin travelled to Pyongyang to meet Kim Jong Un.", "actual"),
+        ("President Putin visited Pyongyang amid protests over his pension plan.", "actual"),
     ],
 )
 def test_modality_from_cues_near_the_trigger(classifier: Classifier, text: str, modality: str) -> None:

@@ -573,6 +573,9 @@ def test_longest_alias_wins_an_overlap(classifier: Classifier) -> None:
         ("President Putin is due in Pyongyang on Friday for talks with Kim.", "planned_or_possible"),
         ("President Putin travelled to Pyongyang to meet Kim Jong Un.", "actual"),
         ("President Putin visited Pyongyang amid protests over his pension plan.", "actual"),
+        ("President Putin's visit to Pyongyang has been postponed indefinitely.", "denied"),
+        ("Kim invited President Putin to visit Pyongyang.", "planned_or_possible"),
+        ("President Putin visited Pyongyang, sources told the agency.", "reported"),
     ],
 )
 def test_modality_from_cues_near_the_trigger(classifier: Classifier, text: str, modality: str) -> None:

@@ -100,6 +100,18 @@ def configure_logging(level: LogLevel | None = None, fmt: LogFormat | None = Non
         logging.getLogger(name).setLevel(ours)
 
 
+TEARDOWN_LOGGERS = ("apache_beam.runners", "apache_beam.runners.worker")
+"""Beam's loggers that report bundles cut short once a job is being cancelled: the worker's, and the DoFn
+runner's (apache_beam.runners.common: a keyed step's state read whose channel just closed raises
+"RuntimeError" in sdk_worker's _blocking_request). Their tracebacks say nothing about the run."""
+
+
+def quiet_teardown() -> None:
+    """Silence what cancelling a job logs from its in-process workers (call just before cancelling)."""
+    for name in TEARDOWN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 class MainThreadOnly(io.TextIOBase):
     """A stream that passes the main thread's writes only. Beam's in-process workers print the traceback
     of a bundle that failed straight to ``sys.stderr``, beside its log; once the job is being cancelled,

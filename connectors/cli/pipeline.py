@@ -43,7 +43,7 @@ def run(
     import apache_beam as beam
     import grpc  # type: ignore[import-untyped]
 
-    from connectors.logging import MainThreadOnly, configure_logging
+    from connectors.logging import MainThreadOnly, configure_logging, quiet_teardown
     from connectors.stack.flink import FlinkJobServer
     from connectors.stack.process import StackError
     from pipeline.job import JobConfig, build, prepare
@@ -86,10 +86,11 @@ def run(
                 )
                 raise typer.Exit(1)
         # Cancelling tears workers down mid-bundle; their tracebacks say nothing about the run. Beam logs
-        # them and prints them to stderr from its worker threads. So does kafka-python (its network thread
-        # reading a socket the consumer just closed: "'NoneType' object has no attribute 'recv'" from
-        # kafka/net/transport.py): offsets were committed only after the sinks, before any of this.
-        logging.getLogger("apache_beam.runners.worker").setLevel(logging.CRITICAL)
+        # them (`quiet_teardown`) and prints them to stderr from its worker threads. So does kafka-python
+        # (its network thread reading a socket the consumer just closed: "'NoneType' object has no
+        # attribute 'recv'" from kafka/net/transport.py): offsets were committed only after the sinks,
+        # before any of this.
+        quiet_teardown()
         logging.getLogger("kafka").setLevel(logging.CRITICAL)
         sys.stderr = MainThreadOnly(sys.stderr)
         try:

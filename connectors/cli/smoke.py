@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 import uuid
 
@@ -23,7 +22,7 @@ def smoke(
     from kafka.admin import KafkaAdminClient, NewTopic
 
     from connectors.kafka_sink import make_producer
-    from connectors.logging import configure_logging
+    from connectors.logging import configure_logging, quiet_teardown
     from connectors.stack.local import LocalStack
     from pipeline import smoke as smoke_pipeline
     from pipeline.runner import streaming_options
@@ -62,7 +61,7 @@ def smoke(
             time.sleep(0.5)
     finally:
         # Cancelling tears workers down mid-bundle; their tracebacks say nothing about the run.
-        logging.getLogger("apache_beam.runners.worker").setLevel(logging.CRITICAL)
+        quiet_teardown()
         result.cancel()
     elapsed = time.monotonic() - started
     typer.echo(

@@ -7,7 +7,15 @@ import pytest
 from typer.testing import CliRunner
 
 from connectors.cli import app
-from connectors.logging import OURS, EcsJsonFormatter, MainThreadOnly, TextFormatter, configure_logging
+from connectors.logging import (
+    OURS,
+    TEARDOWN_LOGGERS,
+    EcsJsonFormatter,
+    MainThreadOnly,
+    TextFormatter,
+    configure_logging,
+    quiet_teardown,
+)
 from schemas.settings import LogFormat, LogLevel, LogSettings
 
 
@@ -152,3 +160,18 @@ def test_a_fresh_consumers_coordinator_warnings_are_said_once_at_info(
         ("info", "Marking the coordinator dead"),
         ("warning", "Heartbeat session expired, marking coordinator dead"),
     ]
+
+
+def test_quiet_teardown_silences_the_dofn_runner_too(caplog: pytest.LogCaptureFixture) -> None:
+    """Cancelling cuts a keyed step's state read short: Beam's DoFn runner logs that, not only its worker."""
+    saved = {name: logging.getLogger(name).level for name in TEARDOWN_LOGGERS}
+    try:
+        quiet_teardown()
+        with caplog.at_level(logging.DEBUG):
+            for name in ("apache_beam.runners.common", "apache_beam.runners.worker.sdk_worker"):
+                logging.getLogger(name).error("bundle cut short")
+            logging.getLogger("apache_beam.io").error("still heard")
+        assert [r.name for r in caplog.records] == ["apache_beam.io"]
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

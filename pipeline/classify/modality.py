@@ -6,12 +6,12 @@ plans to visit' is a plan, and a sentence with no cue (plain past tense) is actu
 trigger sentence votes with weight 3 in the title, 2 as the lead sentence and 1 elsewhere; the heaviest
 class wins, ties going by the same precedence. News leads with its main event, so a headline and lead
 saying 'may travel' outweigh a later 'the Kremlin declined to comment' and a background 'visited'.
-A sentence with no cue votes actual at half its weight (`UNCUED`; a headline at 0.7, `TITLE_UNCUED`): 'actual'
-is what a sentence says when it says nothing else, which is weaker than a hedge an analyst would read. A
-cue may overlap its trigger (headline style's "Kim to visit Russia", read in titles only: `HEADLINE_CUES`).
-So an article that hedges its lead
-('contemplates the possibility of arms talks') and its later mentions ('the possible meeting', 'remain
-uncertain') stays planned, though its background recalls a past visit or two.
+A sentence with no cue votes actual at half its weight (`UNCUED`; a headline at 0.7, `TITLE_UNCUED`):
+'actual' is what a sentence says when it says nothing else, which is weaker than a hedge an analyst would
+read. So an article that hedges its lead ('contemplates the possibility of arms talks') and its later
+mentions ('the possible meeting', 'remain uncertain') stays planned, though its background recalls a past
+visit or two. A cue may overlap its trigger (headline style's "Kim to visit Russia", read in titles only:
+`HEADLINE_CUES`).
 'Declined to confirm/comment' counts as denied: the party the event concerns will not confirm it.
 """
 
@@ -431,53 +431,14 @@ CUES: dict[str, dict[Modality, tuple[str, ...]]] = {
     },
 }
 
+_HEADLINE_VERBS = (
+    "visit", "meet", "host", "travel", "hold", "stage", "conduct", "launch", "test", "fire", "impose",
+    "sanction", "lift", "extend", "tighten", "ease", "ban", "sell", "buy", "supply", "send", "deliver",
+    "ship", "provide", "give", "arm", "deploy", "sign", "join", "attend", "begin", "start", "resume",
+    "shift", "expand", "announce", "unveil", "seek", "discuss",
+)  # fmt: skip
 HEADLINE_CUES: dict[str, dict[Modality, tuple[str, ...]]] = {
-    "en": {
-        Modality.PLANNED_OR_POSSIBLE: tuple(
-            f"to {verb}"
-            for verb in (
-                "visit",
-                "meet",
-                "host",
-                "travel",
-                "hold",
-                "stage",
-                "conduct",
-                "launch",
-                "test",
-                "fire",
-                "impose",
-                "sanction",
-                "lift",
-                "extend",
-                "tighten",
-                "ease",
-                "ban",
-                "sell",
-                "buy",
-                "supply",
-                "send",
-                "deliver",
-                "ship",
-                "provide",
-                "give",
-                "arm",
-                "deploy",
-                "sign",
-                "join",
-                "attend",
-                "begin",
-                "start",
-                "resume",
-                "shift",
-                "expand",
-                "announce",
-                "unveil",
-                "seek",
-                "discuss",
-            )
-        ),
-    },
+    "en": {Modality.PLANNED_OR_POSSIBLE: tuple(f"to {verb}" for verb in _HEADLINE_VERBS)},
 }
 """Headline style's future, read in titles only: "Kim to visit Russia", "UK to sanction Russian gold". In
 a body, "travelled to Moscow to meet Putin" is a purpose, not a plan."""

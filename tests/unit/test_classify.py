@@ -611,6 +611,26 @@ def test_a_sentence_without_a_cue_votes_at_half_weight(classifier: Classifier) -
     assert classifier.classify("", text).modality == "planned_or_possible"
 
 
+@pytest.mark.parametrize(
+    ("text", "topic", "modality"),
+    [
+        ("Niemcy dostarczą Ukrainie czołgi Leopard.", "arms_transfer", "planned_or_possible"),
+        ("Niemcy dostarczyły Ukrainie czołgi Leopard.", "arms_transfer", "actual"),
+        (
+            "Prezydent Duda spotka się w Kijowie z prezydentem Zełenskim.",
+            "leader_visit",
+            "planned_or_possible",
+        ),
+        ("Kijów odmówił przyjęcia czołgów Leopard, które dostarczyły Niemcy.", "arms_transfer", "denied"),
+    ],
+)
+def test_polish_future_tense_and_refusal(
+    classifier: Classifier, text: str, topic: str, modality: str
+) -> None:
+    """Polish says the future with a perfective verb ("dostarczą": they will deliver), no auxiliary."""
+    assert _topic(classifier.classify("", text, language="pl"), topic).modality == modality
+
+
 def test_a_headline_says_the_future_with_to() -> None:
     """Headline style's "Putin to visit Pyongyang" is a plan; in a body "to meet" is a purpose."""
     classifier = Classifier.from_dir(DEPLOY)

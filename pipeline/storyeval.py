@@ -24,6 +24,7 @@ from functools import partial
 from itertools import combinations
 
 from pipeline.articles import Analysis, analyse
+from pipeline.classify.backtest import TopicScore
 from pipeline.classify.engine import Classifier
 from pipeline.state import PipelineState
 from pipeline.textnorm import tokens
@@ -252,23 +253,10 @@ def _majority(labels: list[str | None]) -> str | None:
     return counted.most_common(1)[0][0] if counted else None
 
 
-@dataclass(frozen=True, slots=True)
-class TopicCounts:
-    """One topic over the classified articles: found and gold-labelled, each article on its own words
-    (the gold's topics are labelled from the item's title and summary, whatever its story)."""
-
-    true_positives: int
-    false_positives: int
-    false_negatives: int
-
-    @property
-    def scores(self) -> PRF:
-        tp = self.true_positives
-        return PRF(_ratio(tp, tp + self.false_positives), _ratio(tp, tp + self.false_negatives))
-
-
-def topic_counts(replay: Replay) -> dict[str, TopicCounts]:
-    """Per topic, article-level counts over the items the replay classified (not dropped duplicates)."""
+def topic_counts(replay: Replay) -> dict[str, TopicScore]:
+    """Per topic, article-level counts over the items the replay classified (not dropped duplicates), each
+    article on its own words (the gold's topics are labelled from the item's title and summary, whatever
+    its story): scored as `watchfloor eval topics` scores a labelled file."""
     classified = [r for r in replay.items if r.duplicate is None]
     names = sorted({t for r in classified for t in (*r.topics, *r.gold.topics)})
     counts = {}
@@ -276,7 +264,8 @@ def topic_counts(replay: Replay) -> dict[str, TopicCounts]:
         found = [name in r.topics for r in classified]
         wanted = [name in r.gold.topics for r in classified]
         pairs = list(zip(found, wanted, strict=True))
-        counts[name] = TopicCounts(
+        counts[name] = TopicScore(
+            name,
             sum(f and w for f, w in pairs),
             sum(f and not w for f, w in pairs),
             sum(w and not f for f, w in pairs),
@@ -294,7 +283,7 @@ class StoryReport:
     bcubed: PRF
     pairs: PairScores
     alerts: AlertScores
-    topics: dict[str, TopicCounts]
+    topics: dict[str, TopicScore]
 
 
 def score(replay: Replay) -> StoryReport:

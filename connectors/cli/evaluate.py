@@ -179,15 +179,11 @@ def stories(
         f"alerts       per real (story, topic) {a.per_real:.2f}; exactly one {a.exactly_one}/{a.alerted};"
         f" missed {a.real - a.alerted}/{a.real} ({a.missed:.0%}); false {a.false}",
     ]
-    for name, counts in r.topics.items():
-        found = counts.true_positives + counts.false_positives
-        labelled = counts.true_positives + counts.false_negatives
-        prf = counts.scores
-        precision = f"{prf.precision:.2f}" if found else "—"
-        recall = f"{prf.recall:.2f}" if labelled else "—"
+    for name, t in r.topics.items():
+        precision, recall = ("—" if v is None else f"{v:.2f}" for v in (t.precision, t.recall))
         lines.append(
-            f"topic        {name:<18} P {precision:<4}  R {recall:<4}  (articles: found {found},"
-            f" right {counts.true_positives}, missed {counts.false_negatives})"
+            f"topic        {name:<18} P {precision:<4}  R {recall:<4}  (articles: found {t.predicted},"
+            f" right {t.true_positives}, missed {t.false_negatives})"
         )
     for line in lines:
         typer.echo(line)

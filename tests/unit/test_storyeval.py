@@ -94,7 +94,7 @@ def test_topics_are_scored_per_classified_article_on_its_own_labels(tmp_path: Pa
     sanctions, visits = counts["sanctions"], counts["leader_visit"]
     assert (sanctions.true_positives, sanctions.false_positives, sanctions.false_negatives) == (1, 1, 1)
     assert (visits.true_positives, visits.false_positives, visits.false_negatives) == (0, 0, 1)
-    assert (sanctions.scores.precision, sanctions.scores.recall) == (0.5, 0.5)
+    assert (sanctions.precision, sanctions.recall) == (0.5, 0.5)
 
 
 def test_eval_stories_prints_the_scores(tmp_path: Path) -> None:

@@ -380,31 +380,19 @@ def _with_names(
 
 
 def _titled(
-    owners: dict[int, list[Hit]],
+    spoken: dict[int, list[Hit]],
     titles: tuple[str, ...],
     terms: list[_TermRef],
     fields: tuple[Tokens, ...],
     actor_hits: Mapping[str, list[Hit]],
 ) -> tuple[dict[int, list[Hit]], list[Hit]]:
-    """Titles read as titles: `named` ones with their names (`_with_names`), none that ends a surname;
-    and the hits dropped as surnames, for the explanation."""
-    named = _with_names(owners, terms, fields)
-    return _without_surnames(named, titles, terms, fields, actor_hits, spoken=owners)
-
-
-def _without_surnames(
-    owners: dict[int, list[Hit]],
-    titles: tuple[str, ...],
-    terms: list[_TermRef],
-    fields: tuple[Tokens, ...],
-    actor_hits: Mapping[str, list[Hit]],
-    *,
-    spoken: Mapping[int, list[Hit]],
-) -> tuple[dict[int, list[Hit]], list[Hit]]:
-    """`titles` hits that are no surname: a capitalised word just before, covered by no actor or other
-    hit ('Travis King, U.S. soldier'), makes the title part of a name, unless the field is In Title Case.
-    `spoken` are the hits before `named` lists kept only those a name follows: a titled phrase without a
-    name ('the Chinese Foreign Minister arrived') still covers its first word."""
+    """Titles read as titles, and the hits dropped as surnames (for the explanation): `named` ones only
+    with the name after them (`_with_names`), and no `titles` hit that a capitalised word just before,
+    covered by no actor or other hit, makes part of a name ('Travis King, U.S. soldier'), unless the field
+    is In Title Case. Every hit as `spoken`, before `named` lists kept only those a name follows, covers
+    its words: a titled phrase without a name ('the Chinese Foreign Minister arrived') still covers its
+    first word."""
+    owners = _with_names(spoken, terms, fields)
     if not titles or not any(terms[owner].list_name in titles for owner in owners):
         return owners, []
     covered = {(h.field, i) for hits in actor_hits.values() for h in hits for i in range(h.first, h.last)}

@@ -513,8 +513,9 @@ class ModalityDetector:
             ranks[key] = rank
         votes = [0.0] * len(PRECEDENCE)
         for (field_index, sentence), rank in ranks.items():
-            weight = 3 if fields[field_index].field == "title" else (2 if sentence == 0 else 1)
-            votes[rank] += weight * (TITLE_UNCUED if weight == 3 else UNCUED) if rank == _ACTUAL else weight
+            title = fields[field_index].field == "title"
+            weight = 3 if title else (2 if sentence == 0 else 1)
+            votes[rank] += weight * (TITLE_UNCUED if title else UNCUED) if rank == _ACTUAL else weight
         winner = votes.index(max(votes))  # the first of equal votes has precedence
         listed, more = shown(sorted(cited), CUES_SHOWN)
         explanation: dict[str, Any] = {
